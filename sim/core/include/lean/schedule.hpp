@@ -1,0 +1,169 @@
+// The one definition of who computes which KV tiles and in which order partials merge.
+// A plain struct passed by value to the CUDA kernel and walked one virtual CTA at a time by
+// the CPU model; the host-only planner (make_plan) fills it. Modelled on CUTLASS's
+// ThreadblockSwizzleStreamK: heuristics on the host, pure index arithmetic here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lean/hd.hpp"
+#include "lean/problem.hpp"
+
+namespace lean {
+
+enum class Policy : uint8_t {
+  stream_k = 0,     // LeanAttention: the whole (seq x kv head x tile) line cut into G equal pieces
+  fixed_split = 1,  // FlashDecoding-like: each (seq, kv head) cut into S pieces, one CTA each
+  no_split = 2,     // FlashAttention-2-like: one CTA per (seq, kv head)
+};
+const char* to_string(Policy p);
+Policy parse_policy(const std::string& s);  // "stream-k" | "fixed-split" | "no-split"
+
+/// Half-open range of linear tile indices.
+struct TileRange {
+  int32_t begin, end;
+  LEAN_HD int32_t size() const { return end - begin; }
+};
+
+/// One (sequence, kv head): the query heads of a KV head are processed together.
+struct Unit {
+  int32_t index;       // seq * num_kv_heads + head
+  int32_t seq, head;
+  int32_t begin, end;  // its tiles in the linear space; begin == end for an empty sequence
+};
+
+/// One contiguous piece of a CTA's work inside one unit.
+struct Segment {
+  int32_t cta, unit;
+  int32_t begin, end;  // linear tiles [begin, end), inside the unit
+  bool host;           // holds the unit's first tile
+  bool complete;       // the whole unit: written directly, no merge
+};
+
+struct Schedule {
+  Policy policy;
+  int32_t num_seqs;
+  int32_t num_kv_heads;
+  int32_t tile_kv;        ///< tokens per tile
+  int32_t total_tiles;    ///< length of the linear iteration space
+  int32_t num_ctas;       ///< grid size G
+  int32_t num_splits;     ///< fixed split: CTAs per unit (1 for no split); 0 for stream-K
+  int32_t tiles_per_cta;  ///< stream-K: tiles of a normal CTA
+  int32_t big_ctas;       ///< stream-K: the first big_ctas CTAs take one tile more
+  const int32_t* seq_tile_begin;  ///< [num_seqs + 1] first linear tile of each sequence
+  const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
+
+  // ---- host + device interface ------------------------------------------------------------
+  LEAN_HD int32_t num_units() const { return num_seqs * num_kv_heads; }
+  LEAN_HD int32_t tiles_of_seq(int32_t b) const {
+    return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / num_kv_heads;
+  }
+  LEAN_HD Unit unit(int32_t u) const {
+    const int32_t b = u / num_kv_heads, h = u - b * num_kv_heads, n = tiles_of_seq(b);
+    const int32_t begin = seq_tile_begin[b] + h * n;
+    return Unit{u, b, h, begin, begin + n};
+  }
+  /// The unit holding linear tile `it` (0 <= it < total_tiles).
+  LEAN_HD Unit unit_of_tile(int32_t it) const {
+    int32_t lo = 0, hi = num_seqs;  // last b with seq_tile_begin[b] <= it
+    while (hi - lo > 1) {
+      const int32_t mid = (lo + hi) / 2;
+      if (seq_tile_begin[mid] <= it) lo = mid; else hi = mid;
+    }
+    // lo is non-empty: an empty b shares its begin with b + 1, so it is never the last match.
+    const int32_t n = tiles_of_seq(lo);
+    return unit(lo * num_kv_heads + (it - seq_tile_begin[lo]) / n);
+  }
+  /// Tiles computed by CTA c, in order; empty when the grid is larger than the work.
+  LEAN_HD TileRange cta_range(int32_t c) const {
+    if (policy == Policy::stream_k) {
+      const int32_t big = tiles_per_cta + 1;
+      if (c < big_ctas) return TileRange{c * big, (c + 1) * big};
+      const int32_t b = big_ctas * big + (c - big_ctas) * tiles_per_cta;
+      return TileRange{b, b + tiles_per_cta};
+    }
+    const Unit un = unit(c / num_splits);
+    const int32_t s = c % num_splits, chunk = split_chunk(un);
+    const int32_t b = min32(un.begin + s * chunk, un.end);
+    return TileRange{b, min32(b + chunk, un.end)};
+  }
+  /// The CTA that computes tile `it`.
+  LEAN_HD int32_t cta_of_tile(int32_t it) const {
+    if (policy == Policy::stream_k) {
+      const int32_t edge = big_ctas * (tiles_per_cta + 1);
+      return it < edge ? it / (tiles_per_cta + 1) : big_ctas + (it - edge) / tiles_per_cta;
+    }
+    const Unit un = unit_of_tile(it);
+    return un.index * num_splits + (it - un.begin) / split_chunk(un);
+  }
+  /// CTAs contributing to unit u are first_cta(u) .. first_cta(u) + num_contributors(u) - 1.
+  /// The first one is the host (it holds the unit's first tile); partials merge in this order.
+  LEAN_HD int32_t first_cta(int32_t u) const {
+    const Unit un = unit(u);
+    return un.begin == un.end ? -1 : cta_of_tile(un.begin);
+  }
+  LEAN_HD int32_t num_contributors(int32_t u) const {
+    const Unit un = unit(u);
+    return un.begin == un.end ? 0 : cta_of_tile(un.end - 1) - cta_of_tile(un.begin) + 1;
+  }
+  /// Workspace slot of CTA c's partial for unit u. Ranges are monotone, so the (c, u) pairs form
+  /// a staircase on which c + u strictly increases: the slot is unique and < num_ctas + units.
+  LEAN_HD int32_t partial_slot(int32_t c, int32_t u) const { return c + u; }
+  LEAN_HD int32_t num_partial_slots() const { return num_ctas + num_units(); }
+  /// The segment of CTA c that starts at tile `it` of its range [.., range_end). A CTA walks
+  /// its range as: it = begin; while (it < end) { seg = segment_at(c, it, end); ...; it = seg.end; }
+  LEAN_HD Segment segment_at(int32_t c, int32_t it, int32_t range_end) const {
+    const Unit un = unit_of_tile(it);
+    const int32_t e = min32(range_end, un.end);
+    return Segment{c, un.index, it, e, it == un.begin, it == un.begin && e == un.end};
+  }
+
+  // ---- host-only interface ------------------------------------------------------------------
+  std::string print() const;  ///< every derived value on one line
+
+ private:
+  LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+  LEAN_HD int32_t split_chunk(const Unit& un) const {
+    return (un.end - un.begin + num_splits - 1) / num_splits;
+  }
+};
+
+/// Owns the arrays a Schedule points at. view() hands out a Schedule over host memory; the CUDA
+/// launcher copies the same arrays to the device and repoints the two pointers.
+class Plan {
+ public:
+  Plan() = default;
+  Schedule view() const;
+  const std::vector<int32_t>& seq_tile_begin() const { return seq_tile_begin_; }
+  const std::vector<int32_t>& seq_len() const { return seq_len_; }
+
+ private:
+  friend Plan make_plan(const Problem&, Policy, int);
+  Schedule s_{};
+  std::vector<int32_t> seq_tile_begin_, seq_len_;
+};
+
+/// Plans `problem` under `policy`. `n` is the grid size G for stream-K (the launcher passes the
+/// co-resident CTA count; tests sweep it) and the split count S for fixed split; ignored for no
+/// split. Validates the problem first and throws lean::Error naming what is wrong.
+Plan make_plan(const Problem& problem, Policy policy, int n);
+
+/// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
+/// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
+/// way that peer does.
+int fa2_num_splits(const Problem& problem, int slots);
+
+/// The schedule flattened to index arrays: for golden files, the plan table and the SVG.
+struct ScheduleTable {
+  std::vector<int32_t> cta_begin, cta_end;         // [G] linear tile range of each CTA
+  std::vector<int32_t> unit_first_cta;             // [U] host CTA, -1 for an empty unit
+  std::vector<int32_t> unit_num_ctas;              // [U] contributors, 0 for an empty unit
+};
+ScheduleTable to_table(const Schedule& s);
+
+/// The segments of CTA c, in the order it computes them (host+device code walks the same way).
+std::vector<Segment> segments_of(const Schedule& s, int32_t c);
+
+}  // namespace lean

@@ -1,0 +1,145 @@
+#include "lean/schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace lean {
+
+const char* to_string(Policy p) {
+  switch (p) {
+    case Policy::stream_k: return "stream-k";
+    case Policy::fixed_split: return "fixed-split";
+    case Policy::no_split: return "no-split";
+  }
+  return "?";
+}
+
+Policy parse_policy(const std::string& s) {
+  if (s == "stream-k") return Policy::stream_k;
+  if (s == "fixed-split") return Policy::fixed_split;
+  if (s == "no-split") return Policy::no_split;
+  throw Error("policy: expected stream-k, fixed-split or no-split, got '" + s + "'");
+}
+
+Schedule Plan::view() const {
+  Schedule s = s_;
+  s.seq_tile_begin = seq_tile_begin_.data();
+  s.seq_len = seq_len_.data();
+  return s;
+}
+
+Plan make_plan(const Problem& p, Policy policy, int n) {
+  validate(p);
+  Plan plan;
+  // step 1: the linear iteration space, sequence-major, then kv head, then tile.
+  plan.seq_tile_begin_.assign(p.batch + 1, 0);
+  plan.seq_len_.resize(p.batch);
+  for (int b = 0; b < p.batch; ++b) {
+    plan.seq_tile_begin_[b + 1] = plan.seq_tile_begin_[b] + static_cast<int32_t>(p.tiles_of(b) * p.num_kv_heads);
+    plan.seq_len_[b] = static_cast<int32_t>(p.seq_lens[b]);
+  }
+  Schedule& s = plan.s_;
+  s.policy = policy;
+  s.num_seqs = p.batch;
+  s.num_kv_heads = p.num_kv_heads;
+  s.tile_kv = p.tile_kv;
+  s.total_tiles = plan.seq_tile_begin_.back();
+  const int64_t units = int64_t(p.batch) * p.num_kv_heads;
+  // step 2: the grid.
+  int64_t ctas = 0;
+  if (policy == Policy::stream_k) {
+    if (n < 1) throw Error("stream-k: grid size must be >= 1, got " + std::to_string(n));
+    ctas = n;
+    s.num_splits = 0;
+    s.tiles_per_cta = s.total_tiles / n;
+    s.big_ctas = s.total_tiles % n;
+  } else {
+    const int splits = policy == Policy::no_split ? 1 : n;
+    if (splits < 1) throw Error("fixed-split: split count must be >= 1, got " + std::to_string(n));
+    ctas = units * splits;
+    s.num_splits = splits;
+    s.tiles_per_cta = 0;
+    s.big_ctas = 0;
+  }
+  if (ctas + units > kMaxTiles)
+    throw Error("grid of " + std::to_string(ctas) + " CTAs plus " + std::to_string(units) +
+                " units overflows 32-bit workspace slot indices");
+  s.num_ctas = static_cast<int32_t>(ctas);
+  return plan;
+}
+
+int fa2_num_splits(const Problem& p, int slots) {
+  validate(p);
+  const int64_t units = int64_t(p.batch) * p.num_kv_heads;
+  int64_t n_blocks = 0;
+  for (int b = 0; b < p.batch; ++b) n_blocks = std::max(n_blocks, p.tiles_of(b));
+  if (slots < 1 || n_blocks <= 1 || units >= 0.8 * slots) return 1;
+  const int max_splits = static_cast<int>(std::min<int64_t>({slots, n_blocks, 128}));
+  auto eff = [&](int s) {
+    const double waves = double(units * s) / slots;
+    return waves / std::ceil(waves);
+  };
+  auto distinct = [&](int s) { return s == 1 || (n_blocks + s - 1) / s != (n_blocks + s - 2) / (s - 1); };
+  double best = 0;
+  for (int s = 1; s <= max_splits; ++s)
+    if (distinct(s)) best = std::max(best, eff(s));
+  for (int s = 1; s <= max_splits; ++s)
+    if (distinct(s) && eff(s) >= 0.85 * best) return s;
+  return 1;
+}
+
+ScheduleTable to_table(const Schedule& s) {
+  ScheduleTable t;
+  t.cta_begin.resize(s.num_ctas);
+  t.cta_end.resize(s.num_ctas);
+  for (int32_t c = 0; c < s.num_ctas; ++c) {
+    const TileRange r = s.cta_range(c);
+    t.cta_begin[c] = r.begin;
+    t.cta_end[c] = r.end;
+  }
+  const int32_t U = s.num_units();
+  t.unit_first_cta.resize(U);
+  t.unit_num_ctas.resize(U);
+  for (int32_t u = 0; u < U; ++u) {
+    t.unit_first_cta[u] = s.first_cta(u);
+    t.unit_num_ctas[u] = s.num_contributors(u);
+  }
+  return t;
+}
+
+std::vector<Segment> segments_of(const Schedule& s, int32_t c) {
+  std::vector<Segment> out;
+  const TileRange r = s.cta_range(c);
+  for (int32_t it = r.begin; it < r.end;) {
+    out.push_back(s.segment_at(c, it, r.end));
+    it = out.back().end;
+  }
+  return out;
+}
+
+std::string Schedule::print() const {
+  std::ostringstream o;
+  int32_t max_contrib = 0, split_units = 0, busy = 0;
+  for (int32_t u = 0; u < num_units(); ++u) {
+    const int32_t k = num_contributors(u);
+    max_contrib = std::max(max_contrib, k);
+    split_units += k > 1;
+  }
+  int32_t max_tiles = 0, min_tiles = total_tiles;
+  for (int32_t c = 0; c < num_ctas; ++c) {
+    const int32_t n = cta_range(c).size();
+    busy += n > 0;
+    max_tiles = std::max(max_tiles, n);
+    min_tiles = std::min(min_tiles, n);
+  }
+  o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
+    << " units=" << num_units() << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
+    << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
+    << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
+    << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib
+    << " partial_slots=" << num_partial_slots() << "}";
+  return o.str();
+}
+
+}  // namespace lean
