@@ -22,7 +22,7 @@ Policy parse_policy(const std::string& s) {
   throw Error("policy: expected stream-k, fixed-split or no-split, got '" + s + "'");
 }
 
-Schedule Plan::view() const {
+Schedule Plan::view() const& {
   Schedule s = s_;
   s.seq_tile_begin = seq_tile_begin_.data();
   s.seq_len = seq_len_.data();

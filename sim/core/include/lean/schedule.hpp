@@ -135,7 +135,8 @@ struct Schedule {
 class Plan {
  public:
   Plan() = default;
-  Schedule view() const;
+  Schedule view() const&;
+  Schedule view() const&& = delete;  // the view points into this Plan: keep the Plan alive
   const std::vector<int32_t>& seq_tile_begin() const { return seq_tile_begin_; }
   const std::vector<int32_t>& seq_len() const { return seq_len_; }
 

@@ -1,0 +1,388 @@
+// LeanAttention decode kernel: one persistent CTA walks its slice of the schedule's linear
+// (sequence x kv head x tile) space. Per segment it streams K/V tiles through a cp.async
+// pipeline, computes S = Q K^T and O += P V on tensor cores (mma.sync m16n8k16, fp32
+// accumulate) with an exp2 online softmax, merges its 4 warps in shared memory, and either
+// writes the unit's output (whole unit) or a float32 partial. The LAST contributor to arrive
+// merges a split unit's partials in schedule order (host first), so no CTA ever waits on
+// another: safe with any grid, co-resident or not, and the result is independent of timing.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cmath>
+
+#include "decode_params.hpp"
+
+namespace lean::cuda {
+
+// ---- element-type traits --------------------------------------------------------------------
+
+template <typename Elem> struct ElemTraits;
+
+template <> struct ElemTraits<__half> {
+  static __device__ __forceinline__ uint32_t pack(float a, float b) {
+    __half2 h = __floats2half2_rn(a, b);
+    return *reinterpret_cast<uint32_t*>(&h);
+  }
+  static __device__ __forceinline__ __half from_float(float x) { return __float2half_rn(x); }
+  static __device__ __forceinline__ void mma(float* c, const uint32_t* a, uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+
+template <> struct ElemTraits<__nv_bfloat16> {
+  static __device__ __forceinline__ uint32_t pack(float a, float b) {
+    __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+    return *reinterpret_cast<uint32_t*>(&h);
+  }
+  static __device__ __forceinline__ __nv_bfloat16 from_float(float x) { return __float2bfloat16_rn(x); }
+  static __device__ __forceinline__ void mma(float* c, const uint32_t* a, uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+
+// ---- PTX helpers ----------------------------------------------------------------------------
+
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+/// 16-byte async copy; when !valid the destination is zero-filled (no NaN from stale memory).
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+__device__ __forceinline__ void ldmatrix_x4(uint32_t* r, uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+
+// ---- configuration --------------------------------------------------------------------------
+
+template <int D, int MTiles>
+struct DecodeConfig {
+  static constexpr int kThreads = 128, kWarps = 4;
+  static constexpr int kTile = 64;                       // tokens per pipeline stage
+  static constexpr int kStages = D <= 128 ? 3 : 2;
+  static constexpr int kStride = D + 8;                  // padded smem row: conflict-free ldmatrix
+  static constexpr int kRows = 16 * MTiles;              // query rows (group padded to 16s)
+  static constexpr int kWarpsPerM = kWarps / MTiles;     // warps sharing one m-tile split tokens
+  static constexpr int kWarpTokens = kTile / kWarpsPerM; // 16, 32 or 64
+  static constexpr int kNTiles = kWarpTokens / 8;        // S fragments per warp
+  static constexpr int kDTiles = D / 8;                  // O fragments per warp
+  static constexpr int kChunksPerRow = D / 8;            // 16-byte chunks in a K/V row
+  static constexpr size_t kKvElems = size_t(kStages) * kTile * kStride;
+  static constexpr size_t kSmemBytes =
+      2 * kKvElems * 2 + size_t(kRows) * kStride * 2 + 2 * kWarps * 16 * sizeof(float) + 2 * kRows * sizeof(float);
+  static_assert(kWarps % MTiles == 0 && kNTiles % 2 == 0 && kDTiles % 2 == 0, "fragment pairs");
+  static_assert(size_t(kRows) * D * sizeof(float) <= kKvElems * 2, "merge buffer aliases the K stages");
+  static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
+};
+
+/// Element offset of (sequence b, token t, kv head h), contiguous or paged.
+__device__ __forceinline__ int64_t kv_offset(const lean_kv& kv, int b, int t, int h) {
+  if (kv.block_table == nullptr) return int64_t(b) * kv.stride_seq + int64_t(t) * kv.stride_token + int64_t(h) * kv.stride_head;
+  const int32_t page = __ldg(kv.block_table + int64_t(b) * kv.block_table_stride + t / kv.page_size);
+  return int64_t(page) * kv.stride_seq + int64_t(t % kv.page_size) * kv.stride_token + int64_t(h) * kv.stride_head;
+}
+
+// ---- the kernel -----------------------------------------------------------------------------
+
+template <int D, typename Elem, int MTiles>
+__global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
+  using C = DecodeConfig<D, MTiles>;
+  using E = ElemTraits<Elem>;
+  extern __shared__ __align__(128) unsigned char smem[];
+  Elem* sK = reinterpret_cast<Elem*>(smem);             // [stages, tile, stride]
+  Elem* sV = sK + C::kKvElems;                          // [stages, tile, stride]
+  Elem* sQ = sV + C::kKvElems;                          // [rows, stride]
+  float* sWarpM = reinterpret_cast<float*>(sQ + C::kRows * C::kStride);  // [warps, 16]
+  float* sWarpL = sWarpM + C::kWarps * 16;              // [warps, 16]
+  float* sRowM = sWarpL + C::kWarps * 16;               // [rows] merged max (log2 units)
+  float* sRowL = sRowM + C::kRows;                      // [rows] merged sum
+  float* sO = reinterpret_cast<float*>(smem);           // [rows, D], aliases sK after a segment
+  __shared__ int s_last;
+
+  const Schedule& s = p.sched;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int mt = warp / C::kWarpsPerM, wi = warp % C::kWarpsPerM;
+  const int cta = blockIdx.x;
+  const int g = p.group;
+  constexpr float kNegInf = -INFINITY;
+  constexpr float kLn2 = 0.6931471805599453f;
+
+  // Empty sequences have no tiles and so no owner: spread their outputs over the grid.
+  for (int b = cta; b < s.num_seqs; b += gridDim.x) {
+    if (s.seq_len[b] != 0) continue;
+    for (int i = tid; i < s.num_kv_heads * g * D; i += C::kThreads)
+      static_cast<Elem*>(p.o)[int64_t(b) * p.num_q_heads * D + i] = E::from_float(0.f);
+    if (p.lse)
+      for (int i = tid; i < p.num_q_heads; i += C::kThreads) p.lse[int64_t(b) * p.num_q_heads + i] = kNegInf;
+  }
+
+  const TileRange range = s.cta_range(cta);
+  int segments = 0, merges = 0;
+  for (int it = range.begin; it < range.end; ++segments) {
+    const Segment seg = s.segment_at(cta, it, range.end);
+    const Unit un = s.unit(seg.unit);
+    const int t_begin = (seg.begin - un.begin) * s.tile_kv;
+    const int t_end = min((seg.end - un.begin) * s.tile_kv, s.seq_len[un.seq]);
+    const int n_sub = (t_end - t_begin + C::kTile - 1) / C::kTile;
+    const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
+
+    // Q of the group, zero rows past the group: [rows, D]
+    for (int i = tid; i < C::kRows * C::kChunksPerRow; i += C::kThreads) {
+      const int r = i / C::kChunksPerRow, col = (i % C::kChunksPerRow) * 8;
+      uint4 v = make_uint4(0, 0, 0, 0);
+      if (r < g) v = __ldg(reinterpret_cast<const uint4*>(static_cast<const Elem*>(p.q) + (q_row0 + r) * D + col));
+      *reinterpret_cast<uint4*>(sQ + r * C::kStride + col) = v;
+    }
+
+    const Elem* kbase = static_cast<const Elem*>(p.kv.k);
+    const Elem* vbase = static_cast<const Elem*>(p.kv.v);
+    auto load_stage = [&](int sub) {
+      const int stage = sub % C::kStages;
+      const int t0 = t_begin + sub * C::kTile;
+#pragma unroll
+      for (int j = 0; j < C::kTile * C::kChunksPerRow / C::kThreads; ++j) {
+        const int chunk = tid + j * C::kThreads;
+        const int row = chunk / C::kChunksPerRow, col = (chunk % C::kChunksPerRow) * 8;
+        const int t = t0 + row;
+        const bool valid = t < t_end;
+        const int64_t off = kv_offset(p.kv, un.seq, valid ? t : t_begin, un.head) + col;
+        const size_t so = (size_t(stage) * C::kTile + row) * C::kStride + col;
+        cp_async16(smem_addr(sK + so), kbase + off, valid);
+        cp_async16(smem_addr(sV + so), vbase + off, valid);
+      }
+    };
+
+    float acc[C::kDTiles][4];
+#pragma unroll
+    for (int n = 0; n < C::kDTiles; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+    float m_run[2] = {kNegInf, kNegInf}, l_run[2] = {0.f, 0.f};  // rows lane/4 and lane/4 + 8
+
+#pragma unroll
+    for (int st = 0; st < C::kStages - 1; ++st) {
+      if (st < n_sub) load_stage(st);
+      cp_async_commit();
+    }
+    for (int sub = 0; sub < n_sub; ++sub) {
+      cp_async_wait<C::kStages - 2>();
+      __syncthreads();  // stage `sub` visible; everyone is done with stage sub - 1
+      if (sub + C::kStages - 1 < n_sub) load_stage(sub + C::kStages - 1);
+      cp_async_commit();
+
+      const Elem* k_st = sK + size_t(sub % C::kStages) * C::kTile * C::kStride;
+      const Elem* v_st = sV + size_t(sub % C::kStages) * C::kTile * C::kStride;
+      const int tok0 = wi * C::kWarpTokens;
+
+      // S = Q K^T for this warp's tokens: [16 rows, kWarpTokens]
+      float sc[C::kNTiles][4];
+#pragma unroll
+      for (int n = 0; n < C::kNTiles; ++n) sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t a[4];
+        ldmatrix_x4(a, smem_addr(sQ + (mt * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * C::kStride + kk * 16 + (lane >> 4) * 8));
+#pragma unroll
+        for (int n = 0; n < C::kNTiles; n += 2) {
+          uint32_t b[4];
+          ldmatrix_x4(b, smem_addr(k_st + (tok0 + (n + (lane >> 4)) * 8 + (lane & 7)) * C::kStride + kk * 16 + ((lane >> 3) & 1) * 8));
+          E::mma(sc[n], a, b[0], b[1]);
+          E::mma(sc[n + 1], a, b[2], b[3]);
+        }
+      }
+
+      // online softmax in log2 units; masked tokens are -inf
+      const int t_warp = t_begin + sub * C::kTile + tok0;
+      float mx[2] = {kNegInf, kNegInf};
+#pragma unroll
+      for (int n = 0; n < C::kNTiles; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int t = t_warp + n * 8 + (lane & 3) * 2 + (e & 1);
+          sc[n][e] = t < t_end ? sc[n][e] * p.scale_log2 : kNegInf;
+          mx[e >> 1] = fmaxf(mx[e >> 1], sc[n][e]);
+        }
+      float alpha[2], m_use[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+        mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+        const float m_new = fmaxf(m_run[h], mx[h]);
+        m_use[h] = m_new == kNegInf ? 0.f : m_new;  // a fully masked row stays empty, not NaN
+        alpha[h] = exp2f(m_run[h] - m_use[h]);
+        m_run[h] = m_new;
+        l_run[h] *= alpha[h];
+      }
+#pragma unroll
+      for (int n = 0; n < C::kNTiles; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          sc[n][e] = exp2f(sc[n][e] - m_use[e >> 1]);
+          l_run[e >> 1] += sc[n][e];
+        }
+#pragma unroll
+      for (int n = 0; n < C::kDTiles; ++n) {
+        acc[n][0] *= alpha[0], acc[n][1] *= alpha[0];
+        acc[n][2] *= alpha[1], acc[n][3] *= alpha[1];
+      }
+
+      // O += P V, P rounded to the element type (the S accumulators are P's A fragments)
+#pragma unroll
+      for (int j = 0; j < C::kWarpTokens / 16; ++j) {
+        const uint32_t a[4] = {E::pack(sc[2 * j][0], sc[2 * j][1]), E::pack(sc[2 * j][2], sc[2 * j][3]),
+                               E::pack(sc[2 * j + 1][0], sc[2 * j + 1][1]), E::pack(sc[2 * j + 1][2], sc[2 * j + 1][3])};
+#pragma unroll
+        for (int n = 0; n < C::kDTiles; n += 2) {
+          uint32_t b[4];
+          ldmatrix_x4_trans(b, smem_addr(v_st + (tok0 + j * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * C::kStride + (n + (lane >> 4)) * 8));
+          E::mma(acc[n], a, b[0], b[1]);
+          E::mma(acc[n + 1], a, b[2], b[3]);
+        }
+      }
+    }
+
+    // ---- segment epilogue: merge the warps of each m-tile in warp order -----------------------
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
+      l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
+    }
+    cp_async_wait<0>();
+    __syncthreads();  // pipeline drained: sO may now overwrite the K stages
+    if ((lane & 3) == 0)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        sWarpM[warp * 16 + (lane >> 2) + 8 * h] = m_run[h];
+        sWarpL[warp * 16 + (lane >> 2) + 8 * h] = l_run[h];
+      }
+    __syncthreads();
+    float factor[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = (lane >> 2) + 8 * h;
+      float M = kNegInf;
+      for (int k = 0; k < C::kWarpsPerM; ++k) M = fmaxf(M, sWarpM[(mt * C::kWarpsPerM + k) * 16 + row]);
+      float L = 0.f;
+      for (int k = 0; k < C::kWarpsPerM; ++k) {
+        const float mk = sWarpM[(mt * C::kWarpsPerM + k) * 16 + row];
+        L += mk == kNegInf ? 0.f : sWarpL[(mt * C::kWarpsPerM + k) * 16 + row] * exp2f(mk - M);
+      }
+      factor[h] = m_run[h] == kNegInf ? 0.f : exp2f(m_run[h] - M);
+      if (wi == 0 && (lane & 3) == 0) sRowM[mt * 16 + row] = M, sRowL[mt * 16 + row] = L;
+    }
+    for (int k = 0; k < C::kWarpsPerM; ++k) {
+      if (wi == k)
+#pragma unroll
+        for (int n = 0; n < C::kDTiles; ++n)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            float* dst = sO + (mt * 16 + (lane >> 2) + 8 * (e >> 1)) * D + n * 8 + (lane & 3) * 2 + (e & 1);
+            const float v = acc[n][e] * factor[e >> 1];
+            *dst = k == 0 ? v : *dst + v;
+          }
+      __syncthreads();
+    }
+
+    // ---- write the unit's output, or a partial and maybe merge ---------------------------------
+    if (seg.complete) {
+      for (int i = tid; i < g * (D / 8); i += C::kThreads) {
+        const int r = i / (D / 8), col = (i % (D / 8)) * 8;
+        const float inv = 1.f / sRowL[r];
+        alignas(16) Elem out[8];
+#pragma unroll
+        for (int e = 0; e < 8; ++e) out[e] = E::from_float(sO[r * D + col + e] * inv);
+        *reinterpret_cast<uint4*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint4*>(out);
+      }
+      if (p.lse)
+        for (int r = tid; r < g; r += C::kThreads) p.lse[q_row0 + r] = (sRowM[r] + log2f(sRowL[r])) * kLn2;
+      if (p.record && tid == 0) p.record[s.num_ctas * 4 + seg.unit] = cta;
+    } else {
+      const int32_t slot = s.partial_slot(cta, seg.unit);
+      float* po = p.part_o + int64_t(slot) * g * D;
+      for (int i = tid; i < g * (D / 4); i += C::kThreads) {
+        const int r = i / (D / 4), col = (i % (D / 4)) * 4;
+        const float inv = 1.f / sRowL[r];
+        const float4 v = make_float4(sO[r * D + col] * inv, sO[r * D + col + 1] * inv, sO[r * D + col + 2] * inv,
+                                     sO[r * D + col + 3] * inv);
+        __stcg(reinterpret_cast<float4*>(po + r * D + col), v);
+      }
+      for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
+      __threadfence();  // publish the partial before counting it
+      __syncthreads();
+      if (tid == 0) {
+        const int n = s.num_contributors(seg.unit);
+        s_last = atomicAdd(p.counters + seg.unit, 1) == n - 1;
+      }
+      __syncthreads();
+      if (s_last) {  // every other partial is published: fold them in schedule order
+        __threadfence();
+        const int first = s.first_cta(seg.unit), n = s.num_contributors(seg.unit);
+        for (int i = tid; i < g * (D / 4); i += C::kThreads) {
+          const int r = i / (D / 4), col = (i % (D / 4)) * 4;
+          int32_t sl = s.partial_slot(first, seg.unit);
+          float la = __ldcg(p.part_lse + int64_t(sl) * g + r);
+          float4 oa = __ldcg(reinterpret_cast<const float4*>(p.part_o + (int64_t(sl) * g + r) * D + col));
+          for (int c = first + 1; c < first + n; ++c) {
+            sl = s.partial_slot(c, seg.unit);
+            const float lb = __ldcg(p.part_lse + int64_t(sl) * g + r);
+            const float4 ob = __ldcg(reinterpret_cast<const float4*>(p.part_o + (int64_t(sl) * g + r) * D + col));
+            const float m = fmaxf(la, lb);
+            if (m == kNegInf) continue;
+            const float wa = expf(la - m), wb = expf(lb - m), sum = wa + wb;
+            const float ca = wa / sum, cb = wb / sum;
+            la = m + logf(sum);
+            oa = make_float4(ca * oa.x + cb * ob.x, ca * oa.y + cb * ob.y, ca * oa.z + cb * ob.z, ca * oa.w + cb * ob.w);
+          }
+          alignas(8) Elem out[4] = {E::from_float(oa.x), E::from_float(oa.y), E::from_float(oa.z), E::from_float(oa.w)};
+          *reinterpret_cast<uint2*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint2*>(out);
+          if (p.lse && col == 0) p.lse[q_row0 + r] = la;
+        }
+        if (tid == 0) {
+          p.counters[seg.unit] = 0;  // ready for the next launch
+          if (p.record) p.record[s.num_ctas * 4 + seg.unit] = cta;
+        }
+        ++merges;
+      }
+    }
+    __syncthreads();  // sO and the stats are reused by the next segment
+    it = seg.end;
+  }
+  if (p.record && tid == 0) {
+    p.record[cta * 4 + 0] = range.begin;
+    p.record[cta * 4 + 1] = range.end;
+    p.record[cta * 4 + 2] = segments;
+    p.record[cta * 4 + 3] = merges;
+  }
+}
+
+template <int D, typename Elem, int MTiles>
+cudaError_t launch_decode(const DecodeParams& p, cudaStream_t stream) {
+  using C = DecodeConfig<D, MTiles>;
+  decode_kernel<D, Elem, MTiles><<<p.sched.num_ctas, C::kThreads, C::kSmemBytes, stream>>>(p);
+  return cudaGetLastError();
+}
+
+template <int D, typename Elem, int MTiles>
+KernelEntry kernel_entry() {
+  using C = DecodeConfig<D, MTiles>;
+  const lean_dtype dt = std::is_same_v<Elem, __half> ? LEAN_FP16 : LEAN_BF16;
+  return KernelEntry{D, dt, MTiles, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles>), C::kSmemBytes, C::kTile,
+                     &launch_decode<D, Elem, MTiles>};
+}
+
+}  // namespace lean::cuda
+
+#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT) \
+  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT>();

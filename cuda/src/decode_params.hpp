@@ -1,0 +1,47 @@
+// What the launcher hands the kernel, and the table of compiled kernel instantiations.
+// Light on purpose: the launcher includes this, only cuda/src/inst/*.cu include the kernel.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lean/cuda/lean_decode.h"
+#include "lean/schedule.hpp"
+
+namespace lean::cuda {
+
+struct DecodeParams {
+  Schedule sched;       // by value; its arrays live in the workspace
+  const void* q;        // [batch, q_heads, D]
+  void* o;              // [batch, q_heads, D]
+  float* lse;           // [batch, q_heads] or null
+  lean_kv kv;
+  int32_t num_q_heads;
+  int32_t group;        // q heads per kv head
+  float scale_log2;     // softmax scale * log2(e): the kernel works in exp2
+  int32_t* counters;    // [units] partials arrived; the merging CTA resets it to 0
+  float* part_lse;      // [slots, group] natural-log LSE of each partial
+  float* part_o;        // [slots, group, D] normalised partial O
+  int32_t* record;      // null, or [num_ctas * 4 + units]: see lean_decode.h
+};
+
+/// One compiled kernel: head dim x element type x m-tiles (16 query rows each).
+struct KernelEntry {
+  int head_dim;
+  lean_dtype dtype;
+  int m_tiles;
+  const void* func;
+  size_t smem_bytes;
+  int tile_tokens;  // tokens per shared-memory stage; tile_kv must be a multiple
+  cudaError_t (*launch)(const DecodeParams& p, cudaStream_t stream);
+};
+
+template <int D, typename Elem, int MTiles>
+KernelEntry kernel_entry();
+
+/// Every instantiation built into this library; null-terminated scan in the launcher.
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group);
+
+}  // namespace lean::cuda

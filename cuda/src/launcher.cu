@@ -1,0 +1,216 @@
+// The C API: plan on the host (validate, pick the grid, build the shared Schedule), run on the
+// device (one launch, no sync, no allocation).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <cstring>
+#include <string>
+
+#include "decode_params.hpp"
+#include "lean/cuda/lean_decode.h"
+#include "lean/cuda/util.hpp"
+
+namespace lean::cuda {
+namespace {
+
+thread_local std::string g_error;
+
+lean_status fail(lean_status s, const std::string& msg) {
+  g_error = msg;
+  return s;
+}
+
+size_t align256(size_t n) { return (n + 255) / 256 * 256; }
+
+}  // namespace
+
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group) {
+  static const KernelEntry table[] = {
+      kernel_entry<64, __half, 1>(),          kernel_entry<64, __half, 2>(),          kernel_entry<64, __half, 4>(),
+      kernel_entry<64, __nv_bfloat16, 1>(),   kernel_entry<64, __nv_bfloat16, 2>(),   kernel_entry<64, __nv_bfloat16, 4>(),
+      kernel_entry<128, __half, 1>(),         kernel_entry<128, __half, 2>(),         kernel_entry<128, __half, 4>(),
+      kernel_entry<128, __nv_bfloat16, 1>(),  kernel_entry<128, __nv_bfloat16, 2>(),  kernel_entry<128, __nv_bfloat16, 4>(),
+      kernel_entry<256, __half, 1>(),         kernel_entry<256, __half, 2>(),
+      kernel_entry<256, __nv_bfloat16, 1>(),  kernel_entry<256, __nv_bfloat16, 2>(),
+  };
+  const int m_tiles = group <= 16 ? 1 : group <= 32 ? 2 : group <= 64 ? 4 : 0;
+  for (const KernelEntry& k : table)
+    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles) return &k;
+  return nullptr;
+}
+
+}  // namespace lean::cuda
+
+using namespace lean;
+using namespace lean::cuda;
+
+struct lean_plan_s {
+  Problem problem;
+  Plan plan;
+  const KernelEntry* kernel = nullptr;
+  int device = 0;
+  // workspace layout, byte offsets
+  size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
+};
+
+Schedule lean::cuda::host_schedule(lean_plan plan) { return plan->plan.view(); }
+
+extern "C" {
+
+const char* lean_last_error(void) { return g_error.c_str(); }
+
+lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int grid, int device, lean_plan* out) {
+  if (!out) return fail(LEAN_ERR_INVALID, "lean_plan_create: out is NULL");
+  *out = nullptr;
+  if (!pr) return fail(LEAN_ERR_INVALID, "lean_plan_create: problem is NULL");
+  if (pr->batch > 0 && !pr->seq_lens) return fail(LEAN_ERR_INVALID, "lean_plan_create: problem.seq_lens is NULL");
+  if (pr->dtype != LEAN_FP16 && pr->dtype != LEAN_BF16) return fail(LEAN_ERR_INVALID, "lean_plan_create: dtype must be LEAN_FP16 or LEAN_BF16");
+  if (policy != LEAN_STREAM_K && policy != LEAN_FIXED_SPLIT && policy != LEAN_NO_SPLIT)
+    return fail(LEAN_ERR_INVALID, "lean_plan_create: unknown policy");
+  if (grid < 0) return fail(LEAN_ERR_INVALID, "lean_plan_create: grid must be >= 0 (0 = automatic)");
+  auto plan = std::make_unique<lean_plan_s>();
+  Problem& p = plan->problem;
+  p.batch = pr->batch;
+  p.num_q_heads = pr->num_q_heads;
+  p.num_kv_heads = pr->num_kv_heads;
+  p.head_dim = pr->head_dim;
+  p.dtype = pr->dtype == LEAN_FP16 ? DType::fp16 : DType::bf16;
+  p.scale = pr->scale;
+  p.tile_kv = pr->tile_kv == 0 ? 64 : pr->tile_kv;
+  if (pr->batch > 0) p.seq_lens.assign(pr->seq_lens, pr->seq_lens + pr->batch);
+  const std::string err = problem_error(p);
+  if (!err.empty()) return fail(LEAN_ERR_INVALID, "lean_plan_create: invalid problem: " + err);
+  plan->kernel = find_kernel(p.head_dim, pr->dtype, p.group_size());
+  if (!plan->kernel)
+    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for head_dim " + std::to_string(p.head_dim) + " with " +
+                                          std::to_string(p.group_size()) + " query heads per kv head (head_dim 256 supports up to 32)");
+  if (p.tile_kv % plan->kernel->tile_tokens != 0)
+    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: tile_kv " + std::to_string(p.tile_kv) + " must be a multiple of " +
+                                          std::to_string(plan->kernel->tile_tokens));
+
+  cudaDeviceProp prop;
+  cudaError_t e = cudaGetDeviceProperties(&prop, device);
+  if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: cudaGetDeviceProperties: ") + cudaGetErrorString(e));
+  int prev = 0;
+  cudaGetDevice(&prev);
+  cudaSetDevice(device);
+  e = cudaFuncSetAttribute(plan->kernel->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(plan->kernel->smem_bytes));
+  int per_sm = 0;
+  if (e == cudaSuccess)
+    e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
+  cudaSetDevice(prev);
+  if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: kernel attributes: ") + cudaGetErrorString(e));
+  if (per_sm < 1) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: the kernel does not fit on an SM of this device");
+  const int resident = per_sm * prop.multiProcessorCount;
+  int n = grid;
+  if (policy == LEAN_STREAM_K && n == 0) n = resident;
+  if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
+  try {
+    plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n);
+  } catch (const Error& ex) {
+    return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
+  }
+  const Schedule s = plan->plan.view();
+  if (s.num_ctas > prop.maxGridSize[0]) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: grid exceeds the device's limit");
+  size_t off = 0;
+  plan->off_counters = off, off += align256(sizeof(int32_t) * s.num_units());
+  plan->off_tile_begin = off, off += align256(sizeof(int32_t) * (s.num_seqs + 1));
+  plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
+  const size_t g = p.group_size();
+  plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
+  plan->off_part_o = off, off += align256(sizeof(float) * s.num_partial_slots() * g * p.head_dim);
+  plan->bytes = off;
+  plan->device = device;
+  *out = plan.release();
+  return LEAN_OK;
+}
+
+void lean_plan_destroy(lean_plan plan) { delete plan; }
+size_t lean_plan_workspace_bytes(lean_plan plan) { return plan ? plan->bytes : 0; }
+int lean_plan_num_ctas(lean_plan plan) { return plan ? plan->plan.view().num_ctas : 0; }
+
+void lean_plan_describe(lean_plan plan, char* buf, size_t len) {
+  if (!buf || len == 0) return;
+  const std::string s = plan ? plan->plan.view().print() : "(null plan)";
+  std::strncpy(buf, s.c_str(), len - 1);
+  buf[len - 1] = '\0';
+}
+
+static lean_status check_workspace(lean_plan plan, const void* ws, size_t bytes, const char* fn) {
+  if (!ws) return fail(LEAN_ERR_WORKSPACE, std::string(fn) + ": workspace is NULL");
+  if (reinterpret_cast<uintptr_t>(ws) % 256 != 0) return fail(LEAN_ERR_WORKSPACE, std::string(fn) + ": workspace must be 256-byte aligned");
+  if (bytes < plan->bytes)
+    return fail(LEAN_ERR_WORKSPACE, std::string(fn) + ": workspace has " + std::to_string(bytes) + " bytes, the plan needs " +
+                                        std::to_string(plan->bytes) + " (lean_plan_workspace_bytes)");
+  return LEAN_OK;
+}
+
+lean_status lean_plan_upload(lean_plan plan, void* ws, size_t bytes, cudaStream_t stream) {
+  if (!plan) return fail(LEAN_ERR_INVALID, "lean_plan_upload: plan is NULL");
+  if (lean_status st = check_workspace(plan, ws, bytes, "lean_plan_upload")) return st;
+  char* base = static_cast<char*>(ws);
+  const Schedule s = plan->plan.view();
+  cudaError_t e = cudaMemsetAsync(base + plan->off_counters, 0, sizeof(int32_t) * s.num_units(), stream);
+  if (e == cudaSuccess)
+    e = cudaMemcpyAsync(base + plan->off_tile_begin, plan->plan.seq_tile_begin().data(), sizeof(int32_t) * (s.num_seqs + 1),
+                        cudaMemcpyHostToDevice, stream);
+  if (e == cudaSuccess)
+    e = cudaMemcpyAsync(base + plan->off_seq_len, plan->plan.seq_len().data(), sizeof(int32_t) * s.num_seqs,
+                        cudaMemcpyHostToDevice, stream);
+  if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_upload: ") + cudaGetErrorString(e));
+  return LEAN_OK;
+}
+
+lean_status lean_decode(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* ws, size_t bytes,
+                        int32_t* record, cudaStream_t stream) {
+  if (!plan) return fail(LEAN_ERR_INVALID, "lean_decode: plan is NULL");
+  if (!q) return fail(LEAN_ERR_INVALID, "lean_decode: q is NULL");
+  if (!o) return fail(LEAN_ERR_INVALID, "lean_decode: o is NULL");
+  if (!kv) return fail(LEAN_ERR_INVALID, "lean_decode: kv is NULL");
+  if (!kv->k || !kv->v) return fail(LEAN_ERR_INVALID, "lean_decode: kv.k or kv.v is NULL");
+  if (lean_status st = check_workspace(plan, ws, bytes, "lean_decode")) return st;
+  const Problem& p = plan->problem;
+  auto misaligned = [](const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 != 0; };
+  if (misaligned(q) || misaligned(o) || misaligned(kv->k) || misaligned(kv->v))
+    return fail(LEAN_ERR_INVALID, "lean_decode: q, o, kv.k and kv.v must be 16-byte aligned");
+  if (kv->stride_seq <= 0 || kv->stride_token <= 0 || kv->stride_head <= 0)
+    return fail(LEAN_ERR_INVALID, "lean_decode: kv strides must be positive");
+  if (kv->stride_seq % 8 || kv->stride_token % 8 || kv->stride_head % 8)
+    return fail(LEAN_ERR_INVALID, "lean_decode: kv strides must be multiples of 8 elements (16-byte rows)");
+  if (kv->stride_head < p.head_dim && kv->stride_token < p.head_dim)
+    return fail(LEAN_ERR_INVALID, "lean_decode: kv strides overlap rows of head_dim elements");
+  int64_t max_len = 0;
+  for (int64_t l : p.seq_lens) max_len = std::max(max_len, l);
+  if (kv->block_table) {
+    if (kv->page_size < 16 || kv->page_size > 256)
+      return fail(LEAN_ERR_INVALID, "lean_decode: page_size must be in [16, 256], got " + std::to_string(kv->page_size));
+    if (int64_t(kv->block_table_stride) * kv->page_size < max_len)
+      return fail(LEAN_ERR_INVALID, "lean_decode: block_table_stride * page_size is shorter than the longest sequence");
+    if (kv->num_pages < 1) return fail(LEAN_ERR_INVALID, "lean_decode: num_pages must be >= 1 when paged");
+  }
+  char* base = static_cast<char*>(ws);
+  DecodeParams d{};
+  d.sched = plan->plan.view();
+  d.sched.seq_tile_begin = reinterpret_cast<const int32_t*>(base + plan->off_tile_begin);
+  d.sched.seq_len = reinterpret_cast<const int32_t*>(base + plan->off_seq_len);
+  d.q = q;
+  d.o = o;
+  d.lse = lse;
+  d.kv = *kv;
+  d.num_q_heads = p.num_q_heads;
+  d.group = p.group_size();
+  d.scale_log2 = static_cast<float>(p.softmax_scale() * 1.4426950408889634);
+  d.counters = reinterpret_cast<int32_t*>(base + plan->off_counters);
+  d.part_lse = reinterpret_cast<float*>(base + plan->off_part_lse);
+  d.part_o = reinterpret_cast<float*>(base + plan->off_part_o);
+  d.record = record;
+  if (d.sched.num_ctas == 0) return LEAN_OK;
+  const cudaError_t e = plan->kernel->launch(d, stream);
+  if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
+  return LEAN_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,38 @@
+// CPU emulation of the CUDA kernel's arithmetic, so a change to its numeric recipe fails CI
+// without a GPU. Follows cuda/src/decode_kernel.cuh step by step: inputs in the element type,
+// float32 dot products summed per 16-wide tensor-core k-chunk, the exp2 online softmax per warp
+// token slice, P rounded to the element type before P V, the in-CTA warp merge in warp order,
+// float32 partials folded in schedule order, the output rounded to the element type.
+// Not bitwise: the tensor cores' internal summation and the GPU's exp2/exp/log differ in the
+// last bits; the emulation's error against float64 is what the GPU's is compared with.
+#pragma once
+
+#include "lean/schedule.hpp"
+#include "lean/sim/inputs.hpp"
+#include "lean/sim/oracle.hpp"
+
+namespace lean::sim {
+
+/// The kernel's fixed shape (cuda/src/decode_kernel.cuh DecodeConfig).
+struct KernelShape {
+  static constexpr int kTile = 64;   // tokens per pipeline stage
+  static constexpr int kWarps = 4;
+  static int m_tiles(int group) { return group <= 16 ? 1 : group <= 32 ? 2 : 4; }
+  static int warp_tokens(int group) { return kTile * m_tiles(group) / kWarps; }
+};
+
+/// The kernel's output (O rounded to the element type, LSE in float32) as float64 values.
+Output emulate_kernel(const Inputs& in, const Schedule& s);
+
+/// A naive low-precision baseline: float32 logits and accumulators, one pass with the max
+/// known in advance, output rounded to the element type.
+Output naive_float32(const Inputs& in);
+
+/// Tolerance for a GPU output: 2x the worse of the emulation's and the naive float32's error
+/// against float64, with a floor of one unit roundoff of the element type (output rounding).
+struct Tolerance {
+  double o, lse;
+};
+Tolerance gpu_tolerance(const Inputs& in, const Schedule& s, const Output& expected);
+
+}  // namespace lean::sim

@@ -1,0 +1,162 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "lean/schedule.hpp"
+#include "random_problem.hpp"
+
+using namespace lean;
+
+namespace {
+
+/// Checks every structural property of a schedule against first principles.
+void check_schedule(const Problem& p, const Schedule& s) {
+  INFO(describe(p) << " " << s.print());
+  REQUIRE(s.total_tiles == p.total_tiles());
+  // ranges tile [0, total) in order: every tile exactly once
+  int32_t next = 0, lo = INT32_MAX, hi = 0;
+  for (int32_t c = 0; c < s.num_ctas; ++c) {
+    const TileRange r = s.cta_range(c);
+    REQUIRE(r.begin <= r.end);
+    if (s.policy == Policy::stream_k) {
+      REQUIRE(r.begin == next);
+      next = r.end;
+      lo = std::min(lo, r.size()), hi = std::max(hi, r.size());
+    }
+    for (int32_t it = r.begin; it < r.end; ++it) REQUIRE(s.cta_of_tile(it) == c);
+  }
+  if (s.policy == Policy::stream_k) {
+    REQUIRE(next == s.total_tiles);
+    REQUIRE(hi - lo <= 1);  // balanced within one tile
+  }
+  // every tile belongs to exactly one CTA, and the unit of each tile is right
+  std::vector<int> covered(s.total_tiles, 0);
+  std::map<int32_t, std::vector<int32_t>> contributors;  // unit -> CTAs in walk order
+  std::map<int32_t, int> hosts;
+  std::set<int32_t> slots;
+  for (int32_t c = 0; c < s.num_ctas; ++c)
+    for (const Segment& seg : segments_of(s, c)) {
+      const Unit un = s.unit(seg.unit);
+      REQUIRE(seg.begin >= un.begin);
+      REQUIRE(seg.end <= un.end);
+      REQUIRE(seg.begin < seg.end);
+      REQUIRE(seg.host == (seg.begin == un.begin));
+      REQUIRE(seg.complete == (seg.host && seg.end == un.end));
+      for (int32_t it = seg.begin; it < seg.end; ++it) {
+        ++covered[it];
+        REQUIRE(s.unit_of_tile(it).index == seg.unit);
+      }
+      contributors[seg.unit].push_back(c);
+      hosts[seg.unit] += seg.host;
+      const int32_t slot = s.partial_slot(c, seg.unit);
+      REQUIRE(slot >= 0);
+      REQUIRE(slot < s.num_partial_slots());
+      REQUIRE(slots.insert(slot).second);  // unique
+    }
+  for (int n : covered) REQUIRE(n == 1);
+  for (int32_t u = 0; u < s.num_units(); ++u) {
+    const Unit un = s.unit(u);
+    REQUIRE(un.seq == u / p.num_kv_heads);
+    REQUIRE(un.end - un.begin == p.tiles_of(un.seq));
+    const int32_t first = s.first_cta(u), n = s.num_contributors(u);
+    if (un.begin == un.end) {
+      REQUIRE(n == 0);
+      REQUIRE(first == -1);
+      REQUIRE(contributors.count(u) == 0);
+      continue;
+    }
+    REQUIRE(hosts[u] == 1);  // exactly one host
+    const std::vector<int32_t>& got = contributors[u];
+    REQUIRE(int32_t(got.size()) == n);
+    for (int32_t i = 0; i < n; ++i) REQUIRE(got[i] == first + i);  // ordered and complete
+    REQUIRE(s.cta_of_tile(un.begin) == first);
+    if (s.policy == Policy::no_split) REQUIRE(n == 1);
+    if (s.policy == Policy::fixed_split) REQUIRE(n <= s.num_splits);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on random problems", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed());
+  for (int trial = 0; trial < 3000; ++trial) {
+    const Problem p = test::random_problem(rng, 6, 3000);
+    const int grid = 1 + int(rng() % 300);
+    const Policy pol = Policy(trial % 3);
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid);
+    check_schedule(p, plan.view());
+  }
+}
+
+TEST_CASE("the degenerate grids reduce stream-K to data-parallel and split-K", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 1);
+  for (int trial = 0; trial < 200; ++trial) {
+    Problem p = make_uniform(1 + int(rng() % 4), 8, 2 + int(rng() % 2) * 2, 128, 1 + int64_t(rng() % 4000));
+    p.num_q_heads = p.num_kv_heads * 2;
+    const int units = p.batch * p.num_kv_heads;
+    // one CTA per unit: every unit complete in its own CTA, exactly like no-split
+    const Plan dp_plan = make_plan(p, Policy::stream_k, units), ns_plan = make_plan(p, Policy::no_split, 0);
+    const Schedule dp = dp_plan.view(), ns = ns_plan.view();
+    for (int32_t c = 0; c < units; ++c) {
+      REQUIRE(dp.cta_range(c).begin == ns.cta_range(c).begin);
+      REQUIRE(dp.cta_range(c).end == ns.cta_range(c).end);
+    }
+    // k CTAs per unit, tiles divisible by k: every unit split in k equal pieces, like fixed split
+    const int k = 1 + int(rng() % 4);
+    p.seq_lens.assign(p.batch, int64_t(p.tile_kv) * k * (1 + int64_t(rng() % 20)));
+    const Plan sk_plan = make_plan(p, Policy::stream_k, units * k), fs_plan = make_plan(p, Policy::fixed_split, k);
+    const Schedule sk = sk_plan.view(), fs = fs_plan.view();
+    REQUIRE(sk.num_ctas == fs.num_ctas);
+    for (int32_t c = 0; c < sk.num_ctas; ++c) {
+      REQUIRE(sk.cta_range(c).begin == fs.cta_range(c).begin);
+      REQUIRE(sk.cta_range(c).end == fs.cta_range(c).end);
+    }
+    // a single CTA walks everything; a CTA per tile takes exactly one each
+    const Plan one = make_plan(p, Policy::stream_k, 1);
+    REQUIRE(one.view().cta_range(0).size() == one.view().total_tiles);
+    const Plan per_tile_plan = make_plan(p, Policy::stream_k, int(p.total_tiles()));
+    const Schedule per_tile = per_tile_plan.view();
+    for (int32_t c = 0; c < per_tile.num_ctas; ++c) REQUIRE(per_tile.cta_range(c).size() == 1);
+  }
+}
+
+TEST_CASE("more CTAs than tiles leaves the extra CTAs idle", "[cpu][schedule]") {
+  Problem p = make_uniform(1, 2, 1, 64, 100);
+  const Plan plan = make_plan(p, Policy::stream_k, 50);
+  const Schedule s = plan.view();
+  check_schedule(p, s);
+  int busy = 0;
+  for (int32_t c = 0; c < s.num_ctas; ++c) busy += s.cta_range(c).size() > 0;
+  REQUIRE(busy == 2);
+}
+
+TEST_CASE("print shows every derived value", "[cpu][schedule]") {
+  const Problem p = make_uniform(2, 8, 2, 128, 1000);
+  const Plan plan = make_plan(p, Policy::stream_k, 7);
+  const std::string s = plan.view().print();
+  for (const char* key : {"policy=stream-k", "units=4", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
+                          "max_contributors=", "partial_slots="})
+    CHECK(s.find(key) != std::string::npos);
+}
+
+TEST_CASE("bad grids are rejected with a message", "[cpu][schedule]") {
+  const Problem p = make_uniform(2, 8, 2, 128, 1000);
+  REQUIRE_THROWS_WITH(make_plan(p, Policy::stream_k, 0), Catch::Contains("grid size"));
+  REQUIRE_THROWS_WITH(make_plan(p, Policy::fixed_split, -2), Catch::Contains("split count"));
+  REQUIRE_THROWS_WITH(make_plan(p, Policy::stream_k, 2147483647), Catch::Contains("overflows"));
+}
+
+TEST_CASE("FA2's split heuristic stays within its bounds", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 2);
+  for (int trial = 0; trial < 500; ++trial) {
+    const Problem p = test::random_problem(rng, 8, 200000);
+    const int slots = 1 + int(rng() % 528);
+    const int s = fa2_num_splits(p, slots);
+    REQUIRE(s >= 1);
+    REQUIRE(s <= 128);
+    if (p.batch * p.num_kv_heads >= 0.8 * slots) REQUIRE(s == 1);
+  }
+  // batch 1, 32 heads, 512k on 264 slots splits (that is FlashDecoding's whole point)
+  REQUIRE(fa2_num_splits(make_uniform(1, 32, 32, 128, 524288), 264) > 1);
+}

@@ -1,0 +1,268 @@
+// GPU tests: the decode kernel against the float64 oracle, its own record against the schedule,
+// reproducibility, residency safety and API errors. Label "gpu": run only on a GPU machine.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "gpu_harness.hpp"
+#include "lean/golden/io.hpp"
+#include "lean/sim/compare.hpp"
+#include "lean/sim/emulate.hpp"
+
+using namespace lean;
+using namespace lean::test;
+
+namespace {
+
+int device_count() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
+}
+
+/// A missing GPU fails loudly: Catch2 2.13 has no SKIP, and a silent pass would hide it.
+void require_gpu() {
+  static const bool ok = [] {
+    cudaDeviceProp prop{};
+    if (device_count() == 0 || cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return false;
+    std::printf("GPU: %s, %d SMs, compute capability %d.%d\n", prop.name, prop.multiProcessorCount, prop.major, prop.minor);
+    return true;
+  }();
+  REQUIRE(ok);
+}
+
+lean_policy to_api(Policy p) {
+  return p == Policy::stream_k ? LEAN_STREAM_K : p == Policy::fixed_split ? LEAN_FIXED_SPLIT : LEAN_NO_SPLIT;
+}
+
+/// Runs one (problem, policy, grid) on the GPU and checks every element against `expected`
+/// with the emulation-derived tolerance. Returns the O error.
+double check_run(const DeviceProblem& dp, const sim::Inputs& in, lean_policy policy, int grid, const sim::Output& expected) {
+  PlanHandle h(dp.problem(), policy, grid);
+  const int n = lean_plan_num_ctas(h.plan);
+  dp.launch(h);
+  const sim::Output got = dp.output();
+  const sim::Tolerance tol = sim::gpu_tolerance(in, cuda::host_schedule(h.plan), expected);
+  const sim::ErrorStats eo = sim::compare(got.o, expected.o, dp.problem().head_dim);
+  const sim::ErrorStats el = sim::compare_lse(got.lse, expected.lse);
+  INFO(describe(dp.problem()) << " policy=" << policy << " ctas=" << n);
+  INFO("O: " << eo.str() << " tol " << tol.o << "; LSE: " << el.str() << " tol " << tol.lse);
+  CHECK(eo.nonfinite == 0);
+  CHECK(el.nonfinite == 0);
+  CHECK(eo.max_err <= tol.o);
+  CHECK(el.max_err <= tol.lse);
+  return eo.max_err;
+}
+
+std::string golden_dir() {
+  const char* env = std::getenv("LEAN_GOLDEN_DIR");
+  return env ? env : LEAN_SOURCE_DIR "/golden/data";
+}
+
+Problem random_problem(std::mt19937_64& rng) {
+  auto pick = [&](std::initializer_list<int> v) { return *(v.begin() + rng() % v.size()); };
+  Problem p;
+  p.batch = 1 + int(rng() % 5);
+  p.num_kv_heads = pick({1, 2, 3, 4});
+  p.num_q_heads = p.num_kv_heads * pick({1, 2, 4, 5, 8, 12, 16, 24, 32});
+  p.head_dim = pick({64, 128, 256});
+  if (p.head_dim == 256 && p.group_size() > 32) p.num_q_heads = p.num_kv_heads * 32;
+  p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
+  p.tile_kv = pick({64, 64, 128, 192});
+  for (int b = 0; b < p.batch; ++b) {
+    const int kind = int(rng() % 6);
+    p.seq_lens.push_back(kind == 0 ? 0 : kind == 1 ? 1 + int64_t(rng() % 3) : int64_t(rng() % 3000));
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("every golden case matches on the GPU under all three schedules", "[gpu][golden]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed());
+  int cases = 0;
+  for (const auto& e : std::filesystem::directory_iterator(golden_dir())) {
+    if (e.path().extension() != ".h5") continue;
+    const golden::Case c = golden::read(e.path().string());
+    const auto in = golden::inputs_of(c);
+    DeviceProblem dp(c.problem, c.inputs ? &*c.inputs : nullptr, c.seed, c.mode, Layout{}, rng);
+    INFO("case " << c.name);
+    for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) check_run(dp, *in, pol, 0, c.expected);
+    // the grid the golden file was planned with, stream-K only
+    if (c.policy == Policy::stream_k) check_run(dp, *in, LEAN_STREAM_K, c.grid, c.expected);
+    ++cases;
+  }
+  std::printf("golden cases checked on the GPU: %d\n", cases);
+  REQUIRE(cases >= 10);
+}
+
+TEST_CASE("random problems, layouts and grids against the float64 replay", "[gpu][random]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 17);
+  for (int trial = 0; trial < 40; ++trial) {
+    const Problem p = random_problem(rng);
+    const uint64_t seed = rng();
+    const InputMode mode = trial % 4 == 3 ? InputMode::stress : InputMode::normal;
+    const Layout layout = trial % 2 ? Layout{int(16 << (rng() % 5)), 0} : Layout{0, int(8 * (rng() % 3))};
+    const sim::GeneratedInputs in(p, seed, mode);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, mode, layout, rng);
+    INFO("trial " << trial << " page_size " << layout.page_size << " head_pad " << layout.head_pad);
+    const int grid = 1 + int(rng() % 300);
+    check_run(dp, in, LEAN_STREAM_K, grid, expected);
+    check_run(dp, in, to_api(Policy(rng() % 3)), int(rng() % 5), expected);
+  }
+}
+
+TEST_CASE("the kernel's record matches the schedule", "[gpu][record]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 29);
+  for (int trial = 0; trial < 12; ++trial) {
+    const Problem p = random_problem(rng);
+    DeviceProblem dp(p, nullptr, rng(), InputMode::normal, Layout{}, rng);
+    const lean_policy pol = to_api(Policy(trial % 3));
+    PlanHandle h(p, pol, pol == LEAN_STREAM_K ? 1 + int(rng() % 200) : 1 + int(rng() % 4));
+    const Schedule s = cuda::host_schedule(h.plan);
+    DeviceBuffer rec(size_t(s.num_ctas * 4 + s.num_units()) * 4);
+    cuda_check(cudaMemset(rec.ptr, 0xff, rec.bytes), "poison record");
+    dp.launch(h, static_cast<int32_t*>(rec.ptr));
+    std::vector<int32_t> r(rec.bytes / 4);
+    cuda_check(cudaMemcpy(r.data(), rec.ptr, rec.bytes, cudaMemcpyDeviceToHost), "record");
+    INFO(describe(p) << " " << s.print());
+    for (int32_t c = 0; c < s.num_ctas; ++c) {
+      const TileRange tr = s.cta_range(c);
+      CHECK(r[c * 4 + 0] == tr.begin);
+      CHECK(r[c * 4 + 1] == tr.end);
+      CHECK(r[c * 4 + 2] == int32_t(segments_of(s, c).size()));
+    }
+    int merges = 0;
+    for (int32_t u = 0; u < s.num_units(); ++u) {
+      const int32_t merger = r[s.num_ctas * 4 + u], first = s.first_cta(u), n = s.num_contributors(u);
+      if (n == 0) {
+        CHECK(merger == -1);  // untouched: empty sequence
+      } else {
+        CHECK(merger >= first);  // the last contributor to arrive merged it
+        CHECK(merger < first + n);
+        merges += n > 1;
+      }
+    }
+    int reported = 0;
+    for (int32_t c = 0; c < s.num_ctas; ++c) reported += r[c * 4 + 3];
+    CHECK(reported == merges);
+  }
+}
+
+TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "[gpu][determinism]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 41);
+  Problem p = make_uniform(3, 32, 8, 128, 0);
+  p.seq_lens = {20000, 333, 7000};
+  DeviceProblem dp(p, nullptr, rng(), InputMode::stress, Layout{}, rng);
+  PlanHandle h(p, LEAN_STREAM_K, 0);
+  dp.launch(h);
+  const std::vector<uint16_t> first = dp.raw();
+  for (int i = 0; i < 20; ++i) {
+    dp.launch(h);
+    REQUIRE(dp.raw() == first);
+  }
+  cudaStream_t st;
+  cuda_check(cudaStreamCreate(&st), "stream");
+  cudaGraph_t graph;
+  cuda_check(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal), "capture");
+  dp.launch(h, nullptr, st);
+  cuda_check(cudaStreamEndCapture(st, &graph), "end capture");
+  cudaGraphExec_t exec;
+  cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  for (int i = 0; i < 10; ++i) {
+    cuda_check(cudaGraphLaunch(exec, st), "graph launch");
+    cuda_check(cudaStreamSynchronize(st), "graph sync");
+    REQUIRE(dp.raw() == first);
+  }
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(st);
+}
+
+TEST_CASE("no deadlock with an oversubscribed grid or a kernel sharing the GPU", "[gpu][residency]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 53);
+  Problem p = make_uniform(2, 16, 4, 128, 0);
+  p.seq_lens = {50000, 9000};
+  const uint64_t seed = rng();
+  const sim::GeneratedInputs in(p, seed, InputMode::normal);
+  const sim::Output expected = sim::naive_attention(in);
+  DeviceProblem dp(p, nullptr, seed, InputMode::normal, Layout{}, rng);
+  PlanHandle resident(p, LEAN_STREAM_K, 0);
+  const int co = lean_plan_num_ctas(resident.plan);
+  // 8x more CTAs than fit at once: later CTAs start only after earlier ones retire
+  check_run(dp, in, LEAN_STREAM_K, 8 * co, expected);
+  // a spinner holding most SMs while we run: our CTAs trickle through the rest
+  cudaStream_t other, mine;
+  cuda_check(cudaStreamCreateWithFlags(&other, cudaStreamNonBlocking), "stream");
+  cuda_check(cudaStreamCreateWithFlags(&mine, cudaStreamNonBlocking), "stream");
+  cuda_check(cuda::launch_spinner(co, 200000, other), "spinner");
+  PlanHandle h(p, LEAN_STREAM_K, 0);
+  dp.launch(h, nullptr, mine);
+  cuda_check(cudaStreamSynchronize(mine), "decode next to spinner");
+  const sim::Output got = dp.output();
+  CHECK(sim::compare(got.o, expected.o, p.head_dim).max_err <= 8 * unit_roundoff(p.dtype));
+  cuda_check(cudaStreamSynchronize(other), "spinner");
+  cudaStreamDestroy(other);
+  cudaStreamDestroy(mine);
+}
+
+TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][api]") {
+  require_gpu();
+  std::vector<int64_t> lens = {100, 200};
+  lean_problem lp{2, 8, 2, 128, LEAN_FP16, 0.f, 64, lens.data()};
+  lean_plan plan = nullptr;
+  auto expect = [](lean_status got, lean_status want, const char* needle) {
+    INFO(lean_last_error());
+    CHECK(got == want);
+    CHECK(std::string(lean_last_error()).find(needle) != std::string::npos);
+  };
+  lean_problem bad = lp;
+  bad.head_dim = 96;
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "head_dim");
+  bad = lp, bad.num_kv_heads = 3;
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "divide");
+  bad = lp, bad.head_dim = 256, bad.num_q_heads = 2 * 64;
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_UNSUPPORTED, "head_dim 256");
+  bad = lp, bad.tile_kv = 96;
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_UNSUPPORTED, "multiple of 64");
+  bad = lp, bad.seq_lens = nullptr;
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "seq_lens");
+  std::vector<int64_t> neg = {100, -1};
+  bad = lp, bad.seq_lens = neg.data();
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "negative");
+  std::vector<int64_t> huge = {int64_t(1) << 31, 1};
+  bad = lp, bad.seq_lens = huge.data();
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "32-bit");
+  bad = lp, bad.batch = 0;
+  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "batch");
+  expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, nullptr), LEAN_ERR_INVALID, "out");
+
+  REQUIRE(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan) == LEAN_OK);
+  DeviceBuffer ws(lean_plan_workspace_bytes(plan)), q(2 * 8 * 128 * 2), o(q.bytes), k(2 * 200 * 2 * 128 * 2), v(k.bytes);
+  expect(lean_plan_upload(plan, ws.ptr, ws.bytes - 256, nullptr), LEAN_ERR_WORKSPACE, "needs");
+  REQUIRE(lean_plan_upload(plan, ws.ptr, ws.bytes, nullptr) == LEAN_OK);
+  lean_kv kv{k.ptr, v.ptr, 200 * 2 * 128, 2 * 128, 128, nullptr, 0, 0, 0};
+  expect(lean_decode(plan, nullptr, &kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr), LEAN_ERR_INVALID, "q is NULL");
+  expect(lean_decode(plan, q.ptr, &kv, nullptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr), LEAN_ERR_INVALID, "o is NULL");
+  expect(lean_decode(plan, q.ptr, &kv, o.ptr, nullptr, nullptr, ws.bytes, nullptr, nullptr), LEAN_ERR_WORKSPACE, "NULL");
+  expect(lean_decode(plan, q.ptr, &kv, o.ptr, nullptr, ws.ptr, 16, nullptr, nullptr), LEAN_ERR_WORKSPACE, "needs");
+  lean_kv bad_kv = kv;
+  bad_kv.stride_token = 3;
+  expect(lean_decode(plan, q.ptr, &bad_kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr), LEAN_ERR_INVALID, "multiples of 8");
+  bad_kv = kv, bad_kv.block_table = static_cast<const int32_t*>(ws.ptr), bad_kv.page_size = 8, bad_kv.block_table_stride = 100;
+  bad_kv.num_pages = 4;
+  expect(lean_decode(plan, q.ptr, &bad_kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr), LEAN_ERR_INVALID, "page_size");
+  bad_kv.page_size = 16, bad_kv.block_table_stride = 2;
+  expect(lean_decode(plan, q.ptr, &bad_kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr), LEAN_ERR_INVALID, "block_table_stride");
+  expect(lean_decode(plan, static_cast<char*>(q.ptr) + 2, &kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr), LEAN_ERR_INVALID, "aligned");
+  REQUIRE(lean_decode(plan, q.ptr, &kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr) == LEAN_OK);
+  REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+  lean_plan_destroy(plan);
+}
