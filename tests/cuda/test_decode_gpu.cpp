@@ -48,6 +48,9 @@ double check_run(const DeviceProblem& dp, const sim::Inputs& in, lean_policy pol
   const sim::ErrorStats el = sim::compare_lse(got.lse, expected.lse);
   INFO(describe(dp.problem()) << " policy=" << policy << " ctas=" << n);
   INFO("O: " << eo.str() << " tol " << tol.o << "; LSE: " << el.str() << " tol " << tol.lse);
+  std::printf("  %-60s %-11s ctas=%-5d O err %.2e (tol %.2e, rel_l2 %.2e)  LSE err %.2e (tol %.2e)\n", describe(dp.problem()).c_str(),
+              policy == LEAN_STREAM_K ? "stream-k" : policy == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split", n, eo.max_err,
+              tol.o, eo.rel_l2, el.max_err, tol.lse);
   CHECK(eo.nonfinite == 0);
   CHECK(el.nonfinite == 0);
   CHECK(eo.max_err <= tol.o);
@@ -265,4 +268,20 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
   REQUIRE(lean_decode(plan, q.ptr, &kv, o.ptr, nullptr, ws.ptr, ws.bytes, nullptr, nullptr) == LEAN_OK);
   REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
   lean_plan_destroy(plan);
+}
+
+TEST_CASE("small cases for compute-sanitizer: every schedule, contiguous and paged", "[gpu][sanitize]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 67);
+  Problem p = make_uniform(3, 8, 2, 64, 0);
+  p.seq_lens = {300, 0, 129};
+  const uint64_t seed = rng();
+  const sim::GeneratedInputs in(p, seed, InputMode::normal);
+  const sim::Output expected = sim::naive_attention(in);
+  for (int page : {0, 16}) {
+    DeviceProblem dp(p, nullptr, seed, InputMode::normal, Layout{page, 0}, rng);
+    check_run(dp, in, LEAN_STREAM_K, 7, expected);
+    check_run(dp, in, LEAN_FIXED_SPLIT, 3, expected);
+    check_run(dp, in, LEAN_NO_SPLIT, 0, expected);
+  }
 }

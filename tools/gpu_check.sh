@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# GPU validation and first speed check for issue 3, in two steps:
+#   tools/gpu_check.sh pack   on a Debian build machine (this repo's CI image): builds the CUDA
+#                             tree with HDF5 linked statically and copies the binaries to .carry/
+#   tools/gpu_check.sh run    on the GPU machine (needs only the NVIDIA driver, CUDA's
+#                             compute-sanitizer and nvidia-smi): prints the card, runs every GPU
+#                             test, memcheck and racecheck on small cases, and the speed check.
+# GPU machines here have CUDA, CMake and PyTorch but no HDF5, Eigen or Catch2, so the binaries
+# travel with everything they need linked in. Logs go to $OUT (default gpu-out/).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-run}" in
+pack)
+  bash tools/dev.sh deps
+  cmake -S . -B build-gpu -G Ninja -DLEAN_CUDA=ON -DLEAN_STATIC_HDF5=ON >/dev/null && cmake --build build-gpu || exit 1
+  rm -rf .carry && mkdir -p .carry
+  cp build-gpu/tests/lean_tests_gpu build-gpu/lean_bench build-gpu/lean .carry/
+  echo "packed: $(ls .carry | tr '\n' ' ')"
+  ;;
+run)
+  OUT=${OUT:-gpu-out}
+  mkdir -p "$OUT"
+  BIN=${LEAN_BIN:-.carry}
+  export LEAN_GOLDEN_DIR=golden/data
+  status=0
+  nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm,clocks.mem,driver_version --format=csv | tee "$OUT/card.txt"
+  echo "== GPU tests"
+  "$BIN/lean_tests_gpu" --durations yes >"$OUT/gpu_tests.log" 2>&1 || status=1
+  tail -4 "$OUT/gpu_tests.log"
+  echo "== compute-sanitizer on small cases"
+  for tool in memcheck racecheck; do
+    compute-sanitizer --tool $tool --error-exitcode 9 "$BIN/lean_tests_gpu" "[sanitize]" >"$OUT/sanitizer_$tool.log" 2>&1
+    rc=$?
+    echo "$tool: exit $rc, $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$tool.log" | tail -1)"
+    [ $rc -eq 0 ] || status=1
+  done
+  echo "== speed"
+  "$BIN/lean_bench" --matrix "${LEAN_BENCH_MATRIX:-quick}" --csv "$OUT/bench.csv" >"$OUT/bench.log" 2>"$OUT/bench_rows.log" || status=1
+  cat "$OUT/bench.log"
+  exit $status
+  ;;
+*)
+  echo "usage: tools/gpu_check.sh pack|run" >&2
+  exit 2
+  ;;
+esac

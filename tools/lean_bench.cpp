@@ -1,0 +1,196 @@
+// lean_bench: times the three schedules of our kernel on a GPU (CUDA graph replay, median of
+// --reps, inputs rotated across buffers larger than L2) against the measured read and copy
+// ceilings of the same card, in the same run. Prints a table last; --csv writes every row.
+#include <CLI/CLI.hpp>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "lean/cuda/lean_decode.h"
+#include "lean/cuda/util.hpp"
+
+using namespace lean;
+
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) {
+    std::fprintf(stderr, "lean_bench: %s: %s\n", what, cudaGetErrorString(e));
+    std::exit(2);
+  }
+}
+void check(lean_status s, const char* what) {
+  if (s != LEAN_OK) {
+    std::fprintf(stderr, "lean_bench: %s: %s\n", what, lean_last_error());
+    std::exit(2);
+  }
+}
+
+struct Row {
+  std::string problem, schedule;
+  int ctas;
+  double us, gbps, frac_read;
+};
+
+/// Inputs for one problem, replicated so that consecutive launches read different memory.
+struct Inputs {
+  std::vector<void*> q, k, v;
+  void* o = nullptr;
+  float* lse = nullptr;
+  lean_kv kv{};
+  size_t kv_bytes = 0;
+};
+
+Inputs make_inputs(const Problem& p, size_t l2_bytes) {
+  Inputs in;
+  int64_t max_len = 1;
+  for (int64_t l : p.seq_lens) max_len = std::max(max_len, l);
+  in.kv.stride_head = p.head_dim;
+  in.kv.stride_token = int64_t(p.num_kv_heads) * p.head_dim;
+  in.kv.stride_seq = max_len * in.kv.stride_token;
+  in.kv_bytes = size_t(p.batch) * in.kv.stride_seq * 2;
+  const size_t q_bytes = size_t(p.batch) * p.num_q_heads * p.head_dim * 2;
+  const int copies = int(std::clamp<size_t>(4 * l2_bytes / (2 * in.kv_bytes) + 1, 1, 64));
+  for (int c = 0; c < copies; ++c) {
+    void *q, *k, *v;
+    check(cudaMalloc(&q, q_bytes), "malloc q");
+    check(cudaMalloc(&k, in.kv_bytes), "malloc k");
+    check(cudaMalloc(&v, in.kv_bytes), "malloc v");
+    lean_kv layout = in.kv;
+    layout.k = k, layout.v = v;
+    check(cuda::fill_inputs(make_generator(p, 1000 + c, InputMode::normal), p, q, layout, nullptr), "fill");
+    in.q.push_back(q), in.k.push_back(k), in.v.push_back(v);
+  }
+  check(cudaMalloc(&in.o, q_bytes), "malloc o");
+  check(cudaMalloc(&in.lse, size_t(p.batch) * p.num_q_heads * 4), "malloc lse");
+  return in;
+}
+
+void free_inputs(Inputs& in) {
+  for (size_t c = 0; c < in.q.size(); ++c) cudaFree(in.q[c]), cudaFree(in.k[c]), cudaFree(in.v[c]);
+  cudaFree(in.o);
+  cudaFree(in.lse);
+}
+
+/// Median microseconds of one decode: a graph of `per_graph` launches cycling the input copies.
+double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int reps) {
+  cudaStream_t st;
+  check(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking), "stream");
+  const int per_graph = std::max<int>(8, int(in.q.size()));
+  cudaGraph_t graph;
+  check(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal), "capture");
+  for (int i = 0; i < per_graph; ++i) {
+    const size_t c = i % in.q.size();
+    lean_kv kv = in.kv;
+    kv.k = in.k[c], kv.v = in.v[c];
+    check(lean_decode(plan, in.q[c], &kv, in.o, in.lse, ws, ws_bytes, nullptr, st), "decode");
+  }
+  check(cudaStreamEndCapture(st, &graph), "end capture");
+  cudaGraphExec_t exec;
+  check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  std::vector<float> ms;
+  for (int r = 0; r < reps + 3; ++r) {
+    cudaEventRecord(a, st);
+    check(cudaGraphLaunch(exec, st), "graph launch");
+    cudaEventRecord(b, st);
+    check(cudaEventSynchronize(b), "sync");
+    float t;
+    cudaEventElapsedTime(&t, a, b);
+    if (r >= 3) ms.push_back(t);  // warm-up replays excluded
+  }
+  std::sort(ms.begin(), ms.end());
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(st);
+  return ms[ms.size() / 2] * 1e3 / per_graph;
+}
+
+std::vector<Problem> matrix(const std::string& name) {
+  std::vector<Problem> out;
+  auto add = [&](int b, int hq, int hk, int d, int64_t ctx) { out.push_back(make_uniform(b, hq, hk, d, ctx)); };
+  if (name == "check") {  // issue 3's first speed check
+    add(1, 32, 32, 128, 524288);
+  } else if (name == "quick") {
+    for (int64_t ctx : {1024, 4096, 16384, 65536, 131072, 524288}) add(1, 32, 32, 128, ctx);
+    for (int64_t ctx : {1024, 8192, 131072}) add(8, 32, 32, 128, ctx);
+    for (int64_t ctx : {4096, 32768, 524288}) add(1, 32, 8, 128, ctx);
+    for (int64_t ctx : {4096, 131072}) add(16, 32, 8, 128, ctx);
+    add(1, 32, 1, 128, 131072);
+    add(1, 64, 64, 64, 65536);
+    add(1, 16, 16, 256, 65536);
+    Problem r = make_uniform(16, 32, 8, 128, 0);  // one long sequence among short ones
+    r.seq_lens = {131072};
+    for (int i = 1; i < 16; ++i) r.seq_lens.push_back(1024 + 200 * i);
+    out.push_back(r);
+  } else {
+    throw std::runtime_error("unknown matrix '" + name + "' (check, quick)");
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lean_bench: time stream-K, fixed-split and no-split decode against the card's bandwidth"};
+  std::string which = "quick", csv;
+  int reps = 50;
+  app.add_option("--matrix", which, "problem set: check | quick")->capture_default_str();
+  app.add_option("--reps", reps, "timed graph replays per row (median)")->capture_default_str();
+  app.add_option("--csv", csv, "write every row here");
+  CLI11_PARSE(app, argc, argv);
+
+  cudaDeviceProp prop;
+  check(cudaGetDeviceProperties(&prop, 0), "device");
+  int clock_khz = 0, mem_khz = 0;
+  cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, 0);
+  cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, 0);
+  const double read_gbps = cuda::measure_read_bandwidth(size_t(4) << 30, 20);
+  const double copy_gbps = cuda::measure_copy_bandwidth(size_t(2) << 30, 20);
+  std::printf("card: %s, %d SMs, L2 %d MB, SM clock %d MHz, memory clock %d MHz\n", prop.name, prop.multiProcessorCount,
+              prop.l2CacheSize >> 20, clock_khz / 1000, mem_khz / 1000);
+  std::printf("ceilings: read %.0f GB/s (16-byte loads, 4 GiB), copy %.0f GB/s (read+write, 2 GiB)\n", read_gbps, copy_gbps);
+
+  std::vector<Row> rows;
+  for (const Problem& p : matrix(which)) {
+    Inputs in = make_inputs(p, size_t(prop.l2CacheSize));
+    const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data()};
+    for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
+      lean_plan plan;
+      check(lean_plan_create(&lp, pol, 0, 0, &plan), "plan");
+      void* ws;
+      const size_t ws_bytes = lean_plan_workspace_bytes(plan);
+      check(cudaMalloc(&ws, ws_bytes), "workspace");
+      check(lean_plan_upload(plan, ws, ws_bytes, nullptr), "upload");
+      const double us = time_decode(plan, ws, ws_bytes, in, reps);
+      const double gbps = p.kv_bytes() / (us * 1e3);
+      const char* name = pol == LEAN_STREAM_K ? "stream-k" : pol == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split";
+      rows.push_back(Row{describe(p), name, lean_plan_num_ctas(plan), us, gbps, gbps / read_gbps});
+      std::fprintf(stderr, "%-50s %-11s %6d CTAs %10.1f us %7.0f GB/s\n", rows.back().problem.c_str(), name, rows.back().ctas, us, gbps);
+      cudaFree(ws);
+      lean_plan_destroy(plan);
+    }
+    free_inputs(in);
+  }
+  if (!csv.empty()) {
+    std::ofstream f(csv);
+    f << "card,problem,schedule,ctas,us,kv_gbps,frac_of_read,read_gbps,copy_gbps\n";
+    for (const Row& r : rows)
+      f << prop.name << ",\"" << r.problem << "\"," << r.schedule << ',' << r.ctas << ',' << r.us << ',' << r.gbps << ','
+        << r.frac_read << ',' << read_gbps << ',' << copy_gbps << '\n';
+  }
+  std::printf("\n%-50s %10s %10s %10s %8s %8s %9s\n", "problem (fp16)", "stream-k", "fixed", "no-split", "GB/s", "%read",
+              "sk/nosplit");
+  for (size_t i = 0; i + 2 < rows.size(); i += 3)
+    std::printf("%-50s %8.1fus %8.1fus %8.1fus %8.0f %7.1f%% %8.2fx\n", rows[i].problem.c_str(), rows[i].us, rows[i + 1].us,
+                rows[i + 2].us, rows[i].gbps, 100 * rows[i].frac_read, rows[i + 2].us / rows[i].us);
+  return 0;
+}
