@@ -4,7 +4,8 @@
 #                             tree with HDF5 linked statically and copies the binaries to .carry/
 #   tools/gpu_check.sh run    on the GPU machine (needs only the NVIDIA driver, CUDA's
 #                             compute-sanitizer and nvidia-smi): prints the card, runs every GPU
-#                             test, memcheck and racecheck on small cases, and the speed check.
+#                             test, memcheck and racecheck on small cases, our speed table and
+#                             the peer benchmark (bench/peers.py, PyTorch in the same process).
 # GPU machines here have CUDA, CMake and PyTorch but no HDF5, Eigen or Catch2, so the binaries
 # travel with everything they need linked in. Logs go to $OUT (default gpu-out/).
 set -uo pipefail
@@ -14,7 +15,7 @@ pack)
   bash tools/dev.sh deps
   cmake -S . -B build-gpu -G Ninja -DLEAN_CUDA=ON -DLEAN_STATIC_HDF5=ON >/dev/null && cmake --build build-gpu || exit 1
   rm -rf .carry && mkdir -p .carry
-  cp build-gpu/tests/lean_tests_gpu build-gpu/lean_bench build-gpu/lean .carry/
+  cp build-gpu/tests/lean_tests_gpu build-gpu/lean_bench build-gpu/lean build-gpu/liblean_cuda.so .carry/
   echo "packed: $(ls .carry | tr '\n' ' ')"
   ;;
 run)
@@ -37,6 +38,10 @@ run)
   echo "== speed"
   "$BIN/lean_bench" --matrix "${LEAN_BENCH_MATRIX:-quick}" --csv "$OUT/bench.csv" >"$OUT/bench.log" 2>"$OUT/bench_rows.log" || status=1
   cat "$OUT/bench.log"
+  if [ "${LEAN_PEERS:-1}" = 1 ]; then
+    echo "== peers (PyTorch SDPA cuDNN and flash, FlashInfer if importable)"
+    python3 bench/peers.py --lib "$BIN/liblean_cuda.so" --out "$OUT" --matrix "${LEAN_PEERS_MATRIX:-full}" 2>"$OUT/peers_rows.log" || status=1
+  fi
   exit $status
   ;;
 *)

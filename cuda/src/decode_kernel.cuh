@@ -326,28 +326,39 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
         s_last = atomicAdd(p.counters + seg.unit, 1) == n - 1;
       }
       __syncthreads();
-      if (s_last) {  // every other partial is published: fold them in schedule order
+      if (s_last) {  // every other partial is published: merge them in schedule order
         __threadfence();
         const int first = s.first_cta(seg.unit), n = s.num_contributors(seg.unit);
+        const float* plse = p.part_lse + int64_t(s.partial_slot(first, seg.unit)) * g;  // slots are first+j+unit
+        const float* po_all = p.part_o + int64_t(s.partial_slot(first, seg.unit)) * g * D;
+        // pass 1 (sim::merge_states): per row, max and sum of exp over the contributors' LSEs
+        for (int r = tid; r < g; r += C::kThreads) {
+          float m = kNegInf, sum = 0.f;
+#pragma unroll 8
+          for (int j = 0; j < n; ++j) m = fmaxf(m, __ldcg(plse + j * g + r));
+          if (m != kNegInf) {
+#pragma unroll 8
+            for (int j = 0; j < n; ++j) sum += expf(__ldcg(plse + j * g + r) - m);
+          }
+          sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
+        }
+        __syncthreads();
+        // pass 2: O = sum_j exp(lse_j - lse) O_j, independent loads kept in flight
         for (int i = tid; i < g * (D / 4); i += C::kThreads) {
           const int r = i / (D / 4), col = (i % (D / 4)) * 4;
-          int32_t sl = s.partial_slot(first, seg.unit);
-          float la = __ldcg(p.part_lse + int64_t(sl) * g + r);
-          float4 oa = __ldcg(reinterpret_cast<const float4*>(p.part_o + (int64_t(sl) * g + r) * D + col));
-          for (int c = first + 1; c < first + n; ++c) {
-            sl = s.partial_slot(c, seg.unit);
-            const float lb = __ldcg(p.part_lse + int64_t(sl) * g + r);
-            const float4 ob = __ldcg(reinterpret_cast<const float4*>(p.part_o + (int64_t(sl) * g + r) * D + col));
-            const float m = fmaxf(la, lb);
-            if (m == kNegInf) continue;
-            const float wa = expf(la - m), wb = expf(lb - m), sum = wa + wb;
-            const float ca = wa / sum, cb = wb / sum;
-            la = m + logf(sum);
-            oa = make_float4(ca * oa.x + cb * ob.x, ca * oa.y + cb * ob.y, ca * oa.z + cb * ob.z, ca * oa.w + cb * ob.w);
+          const float L = sRowM[r];
+          float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
+          if (L != kNegInf) {
+#pragma unroll 4
+            for (int j = 0; j < n; ++j) {
+              const float w = expf(__ldcg(plse + j * g + r) - L);
+              const float4 oj = __ldcg(reinterpret_cast<const float4*>(po_all + (int64_t(j) * g + r) * D + col));
+              acc4.x += w * oj.x, acc4.y += w * oj.y, acc4.z += w * oj.z, acc4.w += w * oj.w;
+            }
           }
-          alignas(8) Elem out[4] = {E::from_float(oa.x), E::from_float(oa.y), E::from_float(oa.z), E::from_float(oa.w)};
+          alignas(8) Elem out[4] = {E::from_float(acc4.x), E::from_float(acc4.y), E::from_float(acc4.z), E::from_float(acc4.w)};
           *reinterpret_cast<uint2*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint2*>(out);
-          if (p.lse && col == 0) p.lse[q_row0 + r] = la;
+          if (p.lse && col == 0) p.lse[q_row0 + r] = L;
         }
         if (tid == 0) {
           p.counters[seg.unit] = 0;  // ready for the next launch

@@ -180,3 +180,6 @@ cudaError_t launch_spinner(int num_ctas, int micros, cudaStream_t stream) {
 }
 
 }  // namespace lean::cuda
+
+extern "C" double lean_read_bandwidth_gbps(size_t bytes, int reps) { return lean::cuda::measure_read_bandwidth(bytes, reps); }
+extern "C" double lean_copy_bandwidth_gbps(size_t bytes, int reps) { return lean::cuda::measure_copy_bandwidth(bytes, reps); }

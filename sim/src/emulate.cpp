@@ -117,9 +117,10 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
   for (int32_t u = 0; u < s.num_units(); ++u) {
     const int32_t first = s.first_cta(u), n = s.num_contributors(u);
     if (n < 2) continue;
-    std::vector<float> o = part_o[s.partial_slot(first, u)], lse = part_lse[s.partial_slot(first, u)];
-    for (int32_t c = first + 1; c < first + n; ++c)
-      merge_into(lse.data(), o.data(), part_lse[s.partial_slot(c, u)].data(), part_o[s.partial_slot(c, u)].data(), g, D);
+    std::vector<float> o(size_t(g) * D), lse(g);
+    merge_states<float>(
+        n, [&](int j) { return part_lse[s.partial_slot(first + j, u)].data(); },
+        [&](int j) { return part_o[s.partial_slot(first + j, u)].data(); }, g, D, lse.data(), o.data());
     store_final(s.unit(u), o.data(), lse.data());
   }
   return out;

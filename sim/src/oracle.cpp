@@ -145,7 +145,7 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
     }
   }
 
-  // step 2: per unit, fold the contributors' partials in ascending CTA order, host first.
+  // step 2: per unit, merge the contributors' partials in ascending CTA order, host first.
   Replay r;
   r.out.o.assign(size_t(p.batch) * p.num_q_heads * D, 0.0);
   r.out.lse.assign(size_t(p.batch) * p.num_q_heads, kNegInf);
@@ -156,13 +156,9 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
     const size_t row0 = size_t(un.seq) * p.num_q_heads + size_t(un.head) * g;
     double* lse = r.out.lse.data() + row0;
     double* o = r.out.o.data() + row0 * D;
-    const Partial& host = slots[s.partial_slot(first, u)];
-    std::copy(host.lse.begin(), host.lse.end(), lse);
-    std::copy(host.o.begin(), host.o.end(), o);
-    for (int32_t c = first + 1; c < first + k; ++c) {
-      const Partial& pc = slots[s.partial_slot(c, u)];
-      merge_into(lse, o, pc.lse.data(), pc.o.data(), g, D);
-    }
+    merge_states<double>(
+        k, [&](int j) { return slots[s.partial_slot(first + j, u)].lse.data(); },
+        [&](int j) { return slots[s.partial_slot(first + j, u)].o.data(); }, g, D, lse, o);
   }
   if (keep_partials)
     for (Partial& pc : slots)

@@ -160,3 +160,17 @@ TEST_CASE("FA2's split heuristic stays within its bounds", "[cpu][schedule]") {
   // batch 1, 32 heads, 512k on 264 slots splits (that is FlashDecoding's whole point)
   REQUIRE(fa2_num_splits(make_uniform(1, 32, 32, 128, 524288), 264) > 1);
 }
+
+TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays in range", "[cpu][schedule]") {
+  // 256 units of 16 tiles on 264 slots: one CTA per unit beats splitting every unit in two
+  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 1024), 264) == 256);
+  // one long head: use every slot
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 32, 128, 524288), 264) == 264);
+  std::mt19937_64 rng(Catch::rngSeed() + 3);
+  for (int trial = 0; trial < 300; ++trial) {
+    const Problem p = test::random_problem(rng, 8, 100000);
+    const int slots = 1 + int(rng() % 528), g = choose_stream_k_grid(p, slots);
+    REQUIRE(g >= 1);
+    REQUIRE(g <= slots);
+  }
+}

@@ -69,6 +69,40 @@ Plan make_plan(const Problem& p, Policy policy, int n) {
   return plan;
 }
 
+int choose_stream_k_grid(const Problem& p, int slots) {
+  validate(p);
+  if (slots < 1) throw Error("slots must be >= 1, got " + std::to_string(slots));
+  const int64_t total = p.total_tiles(), units = int64_t(p.batch) * p.num_kv_heads;
+  if (total == 0) return 1;
+  int64_t max_unit = 0;
+  for (int b = 0; b < p.batch; ++b) max_unit = std::max(max_unit, p.tiles_of(b));
+  // aligned: every unit a whole number k of equal pieces (uniform lengths divisible by k)
+  auto aligned = [&](int64_t g) {
+    if (g % units) return false;
+    const int64_t k = g / units;
+    for (int b = 0; b < p.batch; ++b)
+      if (p.tiles_of(b) != max_unit || max_unit % k) return false;
+    return true;
+  };
+  auto cost = [&](int64_t g) {
+    const int64_t longest = (total + g - 1) / g;
+    if (aligned(g)) return double(longest) + (g > units ? kSplitCost + kContribCost * double(g / units) : 0.0);
+    const int64_t shortest = std::max<int64_t>(1, total / g);
+    const double contributors = double((max_unit + shortest - 1) / shortest + 1);
+    return double(longest) + kSplitCost + kContribCost * contributors;
+  };
+  int64_t best = slots;
+  double best_cost = cost(slots);
+  auto consider = [&](int64_t g) {
+    if (g < 1 || g > slots) return;
+    const double c = cost(g);
+    if (c < best_cost - 1e-9 || (std::fabs(c - best_cost) <= 1e-9 && g > best)) best = g, best_cost = c;
+  };
+  for (int64_t g = std::max(1, slots / 2); g <= slots; ++g) consider(g);
+  for (int64_t k = 1; units * k <= slots; ++k) consider(units * k);
+  return static_cast<int>(best);
+}
+
 int fa2_num_splits(const Problem& p, int slots) {
   validate(p);
   const int64_t units = int64_t(p.batch) * p.num_kv_heads;

@@ -79,6 +79,11 @@ lean_status lean_decode(lean_plan plan, const void* q, const lean_kv* kv, void* 
 /* The message of this thread's last failed call. */
 const char* lean_last_error(void);
 
+/* Bandwidth ceilings of the current device in GB/s, median of `reps`: a read-only stream of
+ * 16-byte loads over `bytes`, and a device-to-device copy counting bytes read plus written. */
+double lean_read_bandwidth_gbps(size_t bytes, int reps);
+double lean_copy_bandwidth_gbps(size_t bytes, int reps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -87,6 +88,33 @@ void merge_into(T* a_lse, T* a_o, const T* b_lse, const T* b_o, int rows, int d)
     a_lse[r] = m + std::log(s);
     const T ca = wa / s, cb = wb / s;
     for (int j = 0; j < d; ++j) a_o[r * d + j] = ca * a_o[r * d + j] + cb * b_o[r * d + j];
+  }
+}
+
+/// Merges the partial states of n consecutive contributors, in order, the way the kernel does:
+/// m = max_j lse_j, s = sum_j exp(lse_j - m), lse = m + log(s), o = sum_j exp(lse_j - lse) o_j.
+/// Equal to the left fold of merge_into in exact arithmetic, but its n loads are independent,
+/// so the GPU keeps them in flight instead of walking a dependent chain.
+/// lse_of(j) -> const T* [rows]; o_of(j) -> const T* [rows, d].
+template <typename T, typename LseOf, typename OOf>
+void merge_states(int n, LseOf lse_of, OOf o_of, int rows, int d, T* lse, T* o) {
+  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  for (int r = 0; r < rows; ++r) {
+    T m = ninf;
+    for (int j = 0; j < n; ++j) m = std::max(m, lse_of(j)[r]);
+    for (int k = 0; k < d; ++k) o[r * d + k] = 0;
+    if (m == ninf) {
+      lse[r] = ninf;
+      continue;
+    }
+    T sum = 0;
+    for (int j = 0; j < n; ++j) sum += std::exp(lse_of(j)[r] - m);
+    lse[r] = m + std::log(sum);
+    for (int j = 0; j < n; ++j) {
+      const T w = std::exp(lse_of(j)[r] - lse[r]);
+      const T* oj = o_of(j) + r * d;
+      for (int k = 0; k < d; ++k) o[r * d + k] += w * oj[k];
+    }
   }
 }
 

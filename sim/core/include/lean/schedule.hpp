@@ -109,7 +109,8 @@ struct Schedule {
     return un.begin == un.end ? 0 : cta_of_tile(un.end - 1) - cta_of_tile(un.begin) + 1;
   }
   /// Workspace slot of CTA c's partial for unit u. Ranges are monotone, so the (c, u) pairs form
-  /// a staircase on which c + u strictly increases: the slot is unique and < num_ctas + units.
+  /// a staircase on which c + u strictly increases: the slot is unique and < num_ctas + units,
+  /// and the contributors of one unit occupy consecutive slots.
   LEAN_HD int32_t partial_slot(int32_t c, int32_t u) const { return c + u; }
   LEAN_HD int32_t num_partial_slots() const { return num_ctas + num_units(); }
   /// The segment of CTA c that starts at tile `it` of its range [.., range_end). A CTA walks
@@ -150,6 +151,15 @@ class Plan {
 /// co-resident CTA count; tests sweep it) and the split count S for fixed split; ignored for no
 /// split. Validates the problem first and throws lean::Error naming what is wrong.
 Plan make_plan(const Problem& problem, Policy policy, int n);
+
+/// Stream-K grid for `slots` co-resident CTAs. Candidates: every G in [slots/2, slots] and every
+/// multiple of the unit count that fits (those align CTA ranges with units). Cost in tiles: the
+/// longest CTA's tiles, plus kSplitCost if any unit is split (partial write, fence, atomic and
+/// the merge on the critical path), plus kContribCost per contributor of the most-split unit.
+/// The constants come from H100/H200 measurements (bench/NOTES.md).
+int choose_stream_k_grid(const Problem& problem, int slots);
+inline constexpr double kSplitCost = 2.0;
+inline constexpr double kContribCost = 0.05;
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the

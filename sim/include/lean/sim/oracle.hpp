@@ -36,8 +36,8 @@ struct Replay {
 using Progress = std::function<void(int64_t done, int64_t total)>;
 
 /// Replays `s` on `in` in float64: each CTA's segments with the online softmax over its tiles,
-/// then per unit a left fold of merge_into over contributors in ascending CTA order (host
-/// first). OpenMP over CTAs; the result does not depend on the thread count.
+/// then per unit merge_states over the contributors in ascending CTA order (host first), the
+/// order and formula of the kernel. OpenMP over CTAs; the result does not depend on the thread count.
 Replay replay(const Inputs& in, const Schedule& s, bool keep_partials = true, const Progress& progress = {});
 
 }  // namespace lean::sim

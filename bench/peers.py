@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Peer benchmark (issue 4): our three schedules (through liblean_cuda.so's C API, ctypes) and
+PyTorch's scaled_dot_product_attention with the cuDNN and flash backends (FlashInfer when
+importable), in one process on identical inputs. Outputs are checked against each other before
+anything is timed. Timing: CUDA graph replay of a sequence of calls that cycles input copies
+larger than L2, median of --reps replays. Ceilings (16-byte read stream, device copy) are
+measured in the same run. Writes CSV, a markdown table and an SVG plot; prints a table last.
+
+    python3 bench/peers.py --lib .carry/liblean_cuda.so --out $OUT [--matrix full|quick]
+"""
+import argparse
+import ctypes as C
+import math
+import os
+import random
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+LEAN_FP16, LEAN_BF16 = 0, 1
+POLICIES = [("stream-k", 0), ("fixed-split", 1), ("no-split", 2)]
+
+
+class Problem(C.Structure):
+    _fields_ = [("batch", C.c_int), ("num_q_heads", C.c_int), ("num_kv_heads", C.c_int), ("head_dim", C.c_int),
+                ("dtype", C.c_int), ("scale", C.c_float), ("tile_kv", C.c_int), ("seq_lens", C.POINTER(C.c_int64))]
+
+
+class Kv(C.Structure):
+    _fields_ = [("k", C.c_void_p), ("v", C.c_void_p), ("stride_seq", C.c_int64), ("stride_token", C.c_int64),
+                ("stride_head", C.c_int64), ("block_table", C.c_void_p), ("block_table_stride", C.c_int32),
+                ("page_size", C.c_int32), ("num_pages", C.c_int64)]
+
+
+def load(lib_path):
+    lib = C.CDLL(lib_path)
+    lib.lean_plan_create.argtypes = [C.POINTER(Problem), C.c_int, C.c_int, C.c_int, C.POINTER(C.c_void_p)]
+    lib.lean_plan_workspace_bytes.restype = C.c_size_t
+    lib.lean_plan_workspace_bytes.argtypes = [C.c_void_p]
+    lib.lean_plan_num_ctas.argtypes = [C.c_void_p]
+    lib.lean_plan_upload.argtypes = [C.c_void_p, C.c_void_p, C.c_size_t, C.c_void_p]
+    lib.lean_decode.argtypes = [C.c_void_p, C.c_void_p, C.POINTER(Kv), C.c_void_p, C.c_void_p, C.c_void_p, C.c_size_t,
+                                C.c_void_p, C.c_void_p]
+    lib.lean_plan_destroy.argtypes = [C.c_void_p]
+    lib.lean_last_error.restype = C.c_char_p
+    lib.lean_read_bandwidth_gbps.restype = C.c_double
+    lib.lean_read_bandwidth_gbps.argtypes = [C.c_size_t, C.c_int]
+    lib.lean_copy_bandwidth_gbps.restype = C.c_double
+    lib.lean_copy_bandwidth_gbps.argtypes = [C.c_size_t, C.c_int]
+    return lib
+
+
+class Row:
+    """One benchmark row: a batch of sequences, heads, dims, dtype and an optional page size."""
+
+    def __init__(self, family, b, hq, hk, d, lens, dtype=torch.float16, page=0):
+        self.family, self.b, self.hq, self.hk, self.d = family, b, hq, hk, d
+        self.lens, self.dtype, self.page = list(lens), dtype, page
+        self.ragged = len(set(self.lens)) > 1
+
+    def name(self):
+        ctx = self.lens[0] if not self.ragged else f"ragged{min(self.lens)}-{max(self.lens)}"
+        t = "bf16" if self.dtype == torch.bfloat16 else "fp16"
+        return f"b{self.b} h{self.hq}/{self.hk} d{self.d} {ctx} {t}" + (f" page{self.page}" if self.page else "")
+
+    def kv_bytes(self):
+        return 2 * 2 * sum(self.lens) * self.hk * self.d
+
+
+def matrix(which):
+    K = 1024
+    rows = []
+    sweep = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] if which == "full" else [1, 4, 16, 64, 512]
+    rows += [Row("b1 MHA", 1, 32, 32, 128, [c * K]) for c in sweep]
+    rows += [Row("b8 MHA", 8, 32, 32, 128, [c * K] * 8) for c in ([1, 4, 16, 64, 128] if which == "full" else [1, 16])]
+    rows += [Row("b1 GQA", 1, 32, 8, 128, [c * K]) for c in ([4, 16, 64, 128, 512] if which == "full" else [4, 512])]
+    rows += [Row("b16 GQA", 16, 32, 8, 128, [c * K] * 16) for c in ([4, 16, 64, 128] if which == "full" else [4])]
+    rows += [Row("MQA", 1, 32, 1, 128, [c * K]) for c in ([16, 128] if which == "full" else [128])]
+    rows += [Row("d64", 1, 64, 64, 64, [64 * K]), Row("d256", 1, 16, 16, 256, [64 * K])]
+    rows += [Row("bf16", 1, 32, 32, 128, [c * K], torch.bfloat16) for c in ([4, 64] if which == "full" else [64])]
+    rng = random.Random(7)
+    rows.append(Row("ragged", 16, 32, 8, 128, [128 * K] + [rng.randint(1 * K, 4 * K) for _ in range(15)]))
+    if which == "full":
+        rows.append(Row("ragged", 64, 32, 8, 128, [rng.randint(1, 32 * K) for _ in range(64)]))
+        rows += [Row("paged", 8, 32, 8, 128, [16 * K] * 8, page=p) for p in (16, 64)]
+    return rows
+
+
+def graph_time_us(fn_list, reps):
+    """Median us per call of a CUDA graph running every fn in fn_list once."""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for fn in fn_list:  # warm-up outside capture (cuDNN plans, workspace)
+            fn()
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for fn in fn_list:
+            fn()
+    times = []
+    for i in range(reps + 3):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        g.replay()
+        b.record()
+        b.synchronize()
+        if i >= 3:
+            times.append(a.elapsed_time(b) * 1e3 / len(fn_list))
+    return statistics.median(times)
+
+
+def run_row(lib, row, l2_bytes, reps):
+    dev = torch.device("cuda")
+    maxlen = max(row.lens)
+    copies = max(1, min(16, math.ceil(4 * l2_bytes / max(1, 2 * 2 * row.b * maxlen * row.hk * row.d))))
+    torch.manual_seed(0)
+    qs = [torch.randn(row.b, row.hq, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
+    ks = [torch.randn(row.b, maxlen, row.hk, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
+    vs = [torch.randn(row.b, maxlen, row.hk, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
+    out = {}
+    results = {}
+
+    # ---- ours, through the C API
+    lens = (C.c_int64 * row.b)(*row.lens)
+    prob = Problem(row.b, row.hq, row.hk, row.d, LEAN_BF16 if row.dtype == torch.bfloat16 else LEAN_FP16, 0.0, 64, lens)
+    for name, pol in POLICIES:
+        plan = C.c_void_p()
+        if lib.lean_plan_create(C.byref(prob), pol, 0, 0, C.byref(plan)) != 0:
+            raise RuntimeError(lib.lean_last_error().decode())
+        ws_bytes = lib.lean_plan_workspace_bytes(plan)
+        ws = torch.empty(ws_bytes, dtype=torch.uint8, device=dev)
+        assert lib.lean_plan_upload(plan, ws.data_ptr(), ws_bytes, None) == 0
+        o = torch.empty(row.b, row.hq, row.d, device=dev, dtype=row.dtype)
+        lse = torch.empty(row.b, row.hq, device=dev, dtype=torch.float32)
+        tables, kvs = [], []
+        for c in range(copies):
+            if row.page:  # scatter each sequence's tokens into shuffled pages
+                per_seq = math.ceil(maxlen / row.page)
+                pages = row.b * per_seq
+                perm = torch.randperm(pages, device=dev, dtype=torch.int32)
+                table = perm.view(row.b, per_seq).contiguous()
+                kp = torch.empty(pages, row.page, row.hk, row.d, device=dev, dtype=row.dtype)
+                vp = torch.empty_like(kp)
+                kpad = F.pad(ks[c], (0, 0, 0, 0, 0, per_seq * row.page - maxlen)).view(row.b, per_seq, row.page, row.hk, row.d)
+                vpad = F.pad(vs[c], (0, 0, 0, 0, 0, per_seq * row.page - maxlen)).view(row.b, per_seq, row.page, row.hk, row.d)
+                kp[table.long()] = kpad
+                vp[table.long()] = vpad
+                tables.append((table, kp, vp))
+                kvs.append(Kv(kp.data_ptr(), vp.data_ptr(), row.page * row.hk * row.d, row.hk * row.d, row.d,
+                              table.data_ptr(), per_seq, row.page, pages))
+            else:
+                kvs.append(Kv(ks[c].data_ptr(), vs[c].data_ptr(), maxlen * row.hk * row.d, row.hk * row.d, row.d, None, 0, 0, 0))
+
+        def call(c, plan=plan, o=o, lse=lse, ws=ws, ws_bytes=ws_bytes):
+            st = lib.lean_decode(plan, qs[c].data_ptr(), C.byref(kvs[c]), o.data_ptr(), lse.data_ptr(), ws.data_ptr(),
+                                 ws_bytes, None, C.c_void_p(torch.cuda.current_stream().cuda_stream))
+            if st != 0:
+                raise RuntimeError(lib.lean_last_error().decode())
+
+        call(0)
+        torch.cuda.synchronize()
+        out[name] = o.clone()
+        results[name] = (graph_time_us([lambda c=c: call(c) for c in range(copies)] * max(1, 8 // copies), reps),
+                         lib.lean_plan_num_ctas(plan))
+        lib.lean_plan_destroy(plan)
+
+    # ---- PyTorch SDPA peers: q [b, hq, 1, d], k/v [b, hk, maxlen, d] (padded: SDPA has no ragged decode)
+    def sdpa(c):
+        return F.scaled_dot_product_attention(qs[c].unsqueeze(2), ks[c].transpose(1, 2), vs[c].transpose(1, 2),
+                                              enable_gqa=row.hq != row.hk).squeeze(2)
+
+    for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)):
+        try:
+            with sdpa_kernel(backend):
+                out[name] = sdpa(0)
+                torch.cuda.synchronize()
+                results[name] = (graph_time_us([lambda c=c: sdpa(c) for c in range(copies)] * max(1, 8 // copies), reps), 0)
+        except Exception as e:  # a backend that refuses the shape is reported, not hidden
+            results[name] = (float("nan"), 0)
+            print(f"  {row.name()}: {name} unavailable: {str(e).splitlines()[0][:100]}", file=sys.stderr)
+    try:
+        import flashinfer  # noqa: F401
+        results["flashinfer"] = (float("nan"), 0)
+        print("  flashinfer importable but not wired up in this version", file=sys.stderr)
+    except ImportError:
+        pass
+
+    # ---- agreement before trusting any time: ours vs cuDNN (padding makes ragged peers differ)
+    ref = out.get("cudnn", out.get("flash"))
+    agree = {}
+    for name in ("stream-k", "fixed-split", "no-split", "flash"):
+        if name in out and ref is not None and not row.ragged:
+            agree[name] = float(((out[name].float() - ref.float()).abs().max() / ref.float().abs().max()).item())
+    return results, agree
+
+
+def write_svg(path, rows, data, title):
+    """Time per schedule/peer against context for the b1 MHA sweep: log-log, no dependencies."""
+    fam = [r for r in rows if r.family == "b1 MHA"]
+    if len(fam) < 2:
+        return
+    names = ["stream-k", "fixed-split", "no-split", "cudnn", "flash"]
+    colours = ["#d62728", "#ff7f0e", "#7f7f7f", "#1f77b4", "#2ca02c"]
+    W, H, L, B = 760, 420, 70, 50
+    xs = [math.log2(r.lens[0]) for r in fam]
+    ys = [data[r.name()][n][0] for r in fam for n in names if not math.isnan(data[r.name()][n][0])]
+    x0, x1, y0, y1 = min(xs), max(xs), math.log10(min(ys)), math.log10(max(ys))
+    px = lambda x: L + (x - x0) / (x1 - x0) * (W - L - 150)
+    py = lambda y: H - B - (math.log10(y) - y0) / max(1e-9, y1 - y0) * (H - B - 40)
+    s = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' font-family='sans-serif' font-size='11'>",
+         "<rect width='100%' height='100%' fill='white'/>", f"<text x='{L}' y='20' font-size='13'>{title}</text>"]
+    for r, x in zip(fam, xs):
+        s.append(f"<text x='{px(x):.0f}' y='{H - B + 16}' text-anchor='middle'>{r.lens[0] // 1024}k</text>")
+    for e in range(math.floor(y0), math.ceil(y1) + 1):
+        if y0 - 0.01 <= e <= y1 + 0.01:
+            s.append(f"<text x='{L - 6}' y='{py(10 ** e):.0f}' text-anchor='end'>{10 ** e:g} us</text>")
+    for n, col, k in zip(names, colours, range(5)):
+        pts = [(px(x), py(data[r.name()][n][0])) for r, x in zip(fam, xs) if not math.isnan(data[r.name()][n][0])]
+        if pts:
+            s.append(f"<polyline fill='none' stroke='{col}' stroke-width='2' points='{' '.join(f'{a:.1f},{b:.1f}' for a, b in pts)}'/>")
+            s.append(f"<text x='{W - 140}' y='{60 + 16 * k}' fill='{col}'>{n}</text>")
+    s.append(f"<text x='{(W - 150) / 2}' y='{H - 12}'>context tokens (batch 1, 32 heads, d 128)</text></svg>")
+    open(path, "w").write("\n".join(s))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lib", default=".carry/liblean_cuda.so")
+    ap.add_argument("--out", default="bench-out")
+    ap.add_argument("--matrix", default="full", choices=["full", "quick"])
+    ap.add_argument("--reps", type=int, default=50)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    lib = load(a.lib)
+    props = torch.cuda.get_device_properties(0)
+    card = props.name
+    read = lib.lean_read_bandwidth_gbps(4 << 30, 20)
+    copy = lib.lean_copy_bandwidth_gbps(2 << 30, 20)
+    print(f"card: {card}, {props.multi_processor_count} SMs; torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}")
+    print(f"ceilings: read {read:.0f} GB/s, copy {copy:.0f} GB/s")
+    rows = matrix(a.matrix)
+    data, agree = {}, {}
+    for r in rows:
+        data[r.name()], agree[r.name()] = run_row(lib, r, props.L2_cache_size, a.reps)
+        d = data[r.name()]
+        print(f"  {r.name():<40} " + " ".join(f"{k}={v[0]:.1f}" for k, v in d.items()), file=sys.stderr)
+    names = ["stream-k", "fixed-split", "no-split", "cudnn", "flash"]
+    with open(os.path.join(a.out, "peers.csv"), "w") as f:
+        f.write("card,family,row,kv_mb,read_gbps,copy_gbps," + ",".join(f"{n}_us" for n in names) +
+                ",stream_k_ctas,stream_k_gbps,frac_read,best_peer,speedup_vs_best_peer,max_rel_diff_vs_cudnn\n")
+        for r in rows:
+            d = data[r.name()]
+            sk = d["stream-k"][0]
+            peers = {n: d[n][0] for n in ("cudnn", "flash") if not math.isnan(d[n][0])}
+            best = min(peers, key=peers.get) if peers else ""
+            gbps = r.kv_bytes() / (sk * 1e3)
+            f.write(f"{card},{r.family},{r.name()},{r.kv_bytes() / 1e6:.1f},{read:.0f},{copy:.0f}," +
+                    ",".join(f"{d[n][0]:.2f}" for n in names) +
+                    f",{d['stream-k'][1]},{gbps:.0f},{gbps / read:.3f},{best},{(peers[best] / sk) if best else float('nan'):.3f},"
+                    f"{max(agree[r.name()].values(), default=float('nan')):.2e}\n")
+    lines = [f"# {card}: decode attention, us per call (CUDA graph replay, median of {a.reps})", "",
+             f"Read ceiling {read:.0f} GB/s, copy {copy:.0f} GB/s. Ragged rows: peers run padded to the longest sequence.", "",
+             "| row | KV MB | stream-k | fixed-split | no-split | cuDNN | flash | sk GB/s | % read | vs best peer |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    speedups = []
+    for r in rows:
+        d = data[r.name()]
+        sk = d["stream-k"][0]
+        peers = [d[n][0] for n in ("cudnn", "flash") if not math.isnan(d[n][0])]
+        sp = min(peers) / sk if peers else float("nan")
+        if peers:
+            speedups.append(sp)
+        gbps = r.kv_bytes() / (sk * 1e3)
+        lines.append(f"| {r.name()} | {r.kv_bytes() / 1e6:.0f} | " + " | ".join(f"{d[n][0]:.1f}" for n in names) +
+                     f" | {gbps:.0f} | {100 * gbps / read:.1f}% | {sp:.2f}x |")
+    geo = math.exp(sum(map(math.log, speedups)) / len(speedups)) if speedups else float("nan")
+    lines += ["", f"Geometric mean speed-up of stream-K over the best peer per row: {geo:.3f}x over {len(speedups)} rows."]
+    open(os.path.join(a.out, "peers.md"), "w").write("\n".join(lines) + "\n")
+    write_svg(os.path.join(a.out, "peers_b1_mha.svg"), rows, data, f"{card}: time per decode call, batch 1 MHA")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
