@@ -96,6 +96,15 @@ __device__ __forceinline__ int64_t kv_offset(const lean_kv& kv, int b, int t, in
   return int64_t(page) * kv.stride_seq + int64_t(t % kv.page_size) * kv.stride_token + int64_t(h) * kv.stride_head;
 }
 
+/// Stores 4 merged output elements of row r and, once per row, its LSE.
+template <int D, typename Elem>
+__device__ __forceinline__ void write_merged(const DecodeParams& p, int64_t q_row0, int r, int col, float4 v, float lse) {
+  using E = ElemTraits<Elem>;
+  alignas(8) Elem out[4] = {E::from_float(v.x), E::from_float(v.y), E::from_float(v.z), E::from_float(v.w)};
+  *reinterpret_cast<uint2*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint2*>(out);
+  if (p.lse && col == 0) p.lse[q_row0 + r] = lse;
+}
+
 // ---- the kernel -----------------------------------------------------------------------------
 
 template <int D, typename Elem, int MTiles>
@@ -140,14 +149,6 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
     const int n_sub = (t_end - t_begin + C::kTile - 1) / C::kTile;
     const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
 
-    // Q of the group, zero rows past the group: [rows, D]
-    for (int i = tid; i < C::kRows * C::kChunksPerRow; i += C::kThreads) {
-      const int r = i / C::kChunksPerRow, col = (i % C::kChunksPerRow) * 8;
-      uint4 v = make_uint4(0, 0, 0, 0);
-      if (r < g) v = __ldg(reinterpret_cast<const uint4*>(static_cast<const Elem*>(p.q) + (q_row0 + r) * D + col));
-      *reinterpret_cast<uint4*>(sQ + r * C::kStride + col) = v;
-    }
-
     const Elem* kbase = static_cast<const Elem*>(p.kv.k);
     const Elem* vbase = static_cast<const Elem*>(p.kv.v);
     auto load_stage = [&](int sub) {
@@ -171,6 +172,14 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
     for (int n = 0; n < C::kDTiles; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
     float m_run[2] = {kNegInf, kNegInf}, l_run[2] = {0.f, 0.f};  // rows lane/4 and lane/4 + 8
 
+#pragma unroll
+    // Q of the group rides in the first cp.async group, so its latency overlaps the K/V loads;
+    // rows past the group are zero-filled: [rows, D]
+    for (int i = tid; i < C::kRows * C::kChunksPerRow; i += C::kThreads) {
+      const int r = i / C::kChunksPerRow, col = (i % C::kChunksPerRow) * 8;
+      const Elem* src = static_cast<const Elem*>(p.q) + (q_row0 + (r < g ? r : 0)) * D + col;
+      cp_async16(smem_addr(sQ + r * C::kStride + col), src, r < g);
+    }
 #pragma unroll
     for (int st = 0; st < C::kStages - 1; ++st) {
       if (st < n_sub) load_stage(st);
@@ -331,34 +340,54 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
         const int first = s.first_cta(seg.unit), n = s.num_contributors(seg.unit);
         const float* plse = p.part_lse + int64_t(s.partial_slot(first, seg.unit)) * g;  // slots are first+j+unit
         const float* po_all = p.part_o + int64_t(s.partial_slot(first, seg.unit)) * g * D;
-        // pass 1 (sim::merge_states): per row, max and sum of exp over the contributors' LSEs
-        for (int r = tid; r < g; r += C::kThreads) {
+        // pass 1: per row, one warp reduces the contributors' LSEs: lanes stride over them,
+        // then a fixed xor tree (sim/src/emulate.cpp mirrors this order)
+        for (int r = warp; r < g; r += C::kWarps) {
           float m = kNegInf, sum = 0.f;
-#pragma unroll 8
-          for (int j = 0; j < n; ++j) m = fmaxf(m, __ldcg(plse + j * g + r));
-          if (m != kNegInf) {
-#pragma unroll 8
-            for (int j = 0; j < n; ++j) sum += expf(__ldcg(plse + j * g + r) - m);
-          }
-          sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
+          for (int j = lane; j < n; j += 32) m = fmaxf(m, __ldcg(plse + j * g + r));
+#pragma unroll
+          for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
+          if (m != kNegInf)
+            for (int j = lane; j < n; j += 32) sum += expf(__ldcg(plse + j * g + r) - m);
+#pragma unroll
+          for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+          if (lane == 0) sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
         }
         __syncthreads();
-        // pass 2: O = sum_j exp(lse_j - lse) O_j, independent loads kept in flight
-        for (int i = tid; i < g * (D / 4); i += C::kThreads) {
-          const int r = i / (D / 4), col = (i % (D / 4)) * 4;
+        // pass 2: O = sum_j exp(lse_j - lse) O_j. When the output has fewer float4 chunks than
+        // threads, `groups` threads share a chunk, each summing a contiguous block of
+        // contributors; the blocks are then added in order through shared memory.
+        const int chunks = g * (D / 4);
+        const int groups = max(1, min(C::kThreads / chunks, n));
+        float4* sAcc = reinterpret_cast<float4*>(sO);  // [groups, chunks]; sO is free again
+        for (int i = tid; i < (groups > 1 ? groups * chunks : chunks); i += C::kThreads) {
+          const int chunk = i % chunks, grp = i / chunks;
+          const int r = chunk / (D / 4), col = (chunk % (D / 4)) * 4;
           const float L = sRowM[r];
           float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
           if (L != kNegInf) {
+            const int j0 = grp * n / groups, j1 = (grp + 1) * n / groups;
 #pragma unroll 4
-            for (int j = 0; j < n; ++j) {
+            for (int j = j0; j < j1; ++j) {
               const float w = expf(__ldcg(plse + j * g + r) - L);
               const float4 oj = __ldcg(reinterpret_cast<const float4*>(po_all + (int64_t(j) * g + r) * D + col));
               acc4.x += w * oj.x, acc4.y += w * oj.y, acc4.z += w * oj.z, acc4.w += w * oj.w;
             }
           }
-          alignas(8) Elem out[4] = {E::from_float(acc4.x), E::from_float(acc4.y), E::from_float(acc4.z), E::from_float(acc4.w)};
-          *reinterpret_cast<uint2*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint2*>(out);
-          if (p.lse && col == 0) p.lse[q_row0 + r] = L;
+          if (groups > 1) sAcc[grp * chunks + chunk] = acc4;
+          else write_merged<D, Elem>(p, q_row0, r, col, acc4, L);
+        }
+        if (groups > 1) {
+          __syncthreads();
+          for (int chunk = tid; chunk < chunks; chunk += C::kThreads) {
+            float4 acc4 = sAcc[chunk];
+            for (int grp = 1; grp < groups; ++grp) {
+              const float4 v = sAcc[grp * chunks + chunk];
+              acc4.x += v.x, acc4.y += v.y, acc4.z += v.z, acc4.w += v.w;
+            }
+            const int r = chunk / (D / 4), col = (chunk % (D / 4)) * 4;
+            write_merged<D, Elem>(p, q_row0, r, col, acc4, sRowM[r]);
+          }
         }
         if (tid == 0) {
           p.counters[seg.unit] = 0;  // ready for the next launch

@@ -106,7 +106,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (per_sm < 1) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: the kernel does not fit on an SM of this device");
   const int resident = per_sm * prop.multiProcessorCount;
   int n = grid;
-  if (policy == LEAN_STREAM_K && n == 0) n = choose_stream_k_grid(p, resident);
+  if (policy == LEAN_STREAM_K && n == 0) n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm);
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
   try {
     plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n);

@@ -162,15 +162,19 @@ TEST_CASE("FA2's split heuristic stays within its bounds", "[cpu][schedule]") {
 }
 
 TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays in range", "[cpu][schedule]") {
-  // 256 units of 16 tiles on 264 slots: one CTA per unit beats splitting every unit in two
-  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 1024), 264) == 256);
-  // one long head: use every slot
-  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 32, 128, 524288), 264) == 264);
+  // 256 units of 16 tiles on 132 SMs x 2: one CTA per unit beats splitting every unit in two
+  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 1024), 132, 2) == 256);
+  // 128 units of 64 tiles: a CTA per unit alone on its SM; splitting only adds merges
+  REQUIRE(choose_stream_k_grid(make_uniform(16, 32, 8, 128, 4096), 132, 2) == 128);
+  // one long sequence: every SM busy
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 32, 128, 524288), 132, 2) >= 132);
+  // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
   std::mt19937_64 rng(Catch::rngSeed() + 3);
   for (int trial = 0; trial < 300; ++trial) {
     const Problem p = test::random_problem(rng, 8, 100000);
-    const int slots = 1 + int(rng() % 528), g = choose_stream_k_grid(p, slots);
+    const int sms = 1 + int(rng() % 264), per_sm = 1 + int(rng() % 4), g = choose_stream_k_grid(p, sms, per_sm);
     REQUIRE(g >= 1);
-    REQUIRE(g <= slots);
+    REQUIRE(g <= sms * per_sm);
   }
 }

@@ -69,9 +69,11 @@ Plan make_plan(const Problem& p, Policy policy, int n) {
   return plan;
 }
 
-int choose_stream_k_grid(const Problem& p, int slots) {
+int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
   validate(p);
-  if (slots < 1) throw Error("slots must be >= 1, got " + std::to_string(slots));
+  if (num_sms < 1 || ctas_per_sm < 1)
+    throw Error("num_sms and ctas_per_sm must be >= 1, got " + std::to_string(num_sms) + " and " + std::to_string(ctas_per_sm));
+  const int slots = num_sms * ctas_per_sm;
   const int64_t total = p.total_tiles(), units = int64_t(p.batch) * p.num_kv_heads;
   if (total == 0) return 1;
   int64_t max_unit = 0;
@@ -84,12 +86,15 @@ int choose_stream_k_grid(const Problem& p, int slots) {
       if (p.tiles_of(b) != max_unit || max_unit % k) return false;
     return true;
   };
+  // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
+  const double per_contributor = kContribCost + p.group_size() / 64.0;
+  // CTAs sharing an SM share its bandwidth: the critical path is the busiest SM's tiles
   auto cost = [&](int64_t g) {
-    const int64_t longest = (total + g - 1) / g;
-    if (aligned(g)) return double(longest) + (g > units ? kSplitCost + kContribCost * double(g / units) : 0.0);
+    const int64_t longest = (total + g - 1) / g * ((g + num_sms - 1) / num_sms);
+    if (aligned(g)) return double(longest) + (g > units ? kSplitCost + per_contributor * double(g / units) : 0.0);
     const int64_t shortest = std::max<int64_t>(1, total / g);
     const double contributors = double((max_unit + shortest - 1) / shortest + 1);
-    return double(longest) + kSplitCost + kContribCost * contributors;
+    return double(longest) + kSplitCost + per_contributor * contributors;
   };
   int64_t best = slots;
   double best_cost = cost(slots);
@@ -98,7 +103,7 @@ int choose_stream_k_grid(const Problem& p, int slots) {
     const double c = cost(g);
     if (c < best_cost - 1e-9 || (std::fabs(c - best_cost) <= 1e-9 && g > best)) best = g, best_cost = c;
   };
-  for (int64_t g = std::max(1, slots / 2); g <= slots; ++g) consider(g);
+  for (int64_t g = 1; g <= slots; ++g) consider(g);
   for (int64_t k = 1; units * k <= slots; ++k) consider(units * k);
   return static_cast<int>(best);
 }

@@ -152,12 +152,14 @@ class Plan {
 /// split. Validates the problem first and throws lean::Error naming what is wrong.
 Plan make_plan(const Problem& problem, Policy policy, int n);
 
-/// Stream-K grid for `slots` co-resident CTAs. Candidates: every G in [slots/2, slots] and every
-/// multiple of the unit count that fits (those align CTA ranges with units). Cost in tiles: the
-/// longest CTA's tiles, plus kSplitCost if any unit is split (partial write, fence, atomic and
-/// the merge on the critical path), plus kContribCost per contributor of the most-split unit.
+/// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each: the G in
+/// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
+/// share its bandwidth), plus kSplitCost if any unit is split (partial write, fence, atomic and
+/// the merge on the critical path), plus, per contributor of the most-split unit, kContribCost
+/// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
+/// units evenly are costed exactly (no partial at all for G = units).
 /// The constants come from H100/H200 measurements (bench/NOTES.md).
-int choose_stream_k_grid(const Problem& problem, int slots);
+int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm);
 inline constexpr double kSplitCost = 2.0;
 inline constexpr double kContribCost = 0.05;
 
