@@ -36,7 +36,9 @@ run)
     [ $rc -eq 0 ] || status=1
   done
   echo "== speed"
-  "$BIN/lean_bench" --matrix "${LEAN_BENCH_MATRIX:-quick}" --csv "$OUT/bench.csv" >"$OUT/bench.log" 2>"$OUT/bench_rows.log" || status=1
+  mkdir -p "$OUT/traces"
+  "$BIN/lean_bench" --matrix "${LEAN_BENCH_MATRIX:-quick}" --csv "$OUT/bench.csv" --trace-dir "$OUT/traces" >"$OUT/bench.log" 2>"$OUT/bench_rows.log" || status=1
+  tar czf "$OUT/traces.tgz" -C "$OUT" traces && rm -rf "$OUT/traces"
   cat "$OUT/bench.log"
   if [ "${LEAN_PEERS:-1}" = 1 ]; then
     echo "== peers (PyTorch SDPA cuDNN and flash, FlashInfer if importable)"

@@ -12,6 +12,7 @@
 #include "lean/sim/compare.hpp"
 #include "lean/sim/oracle.hpp"
 #include "plan_svg.hpp"
+#include "timeline_cmd.hpp"
 
 namespace fs = std::filesystem;
 using namespace lean;
@@ -140,6 +141,9 @@ int main(int argc, char** argv) {
   pf_plan.add(plan);
   plan->add_option("--rows", rows, "rows of the CTA and unit tables to print")->capture_default_str();
   plan->add_option("--svg", svg_path, "write the partition picture here");
+  std::string explain_preset;
+  plan->add_option("--explain", explain_preset, "card preset (sim/presets/*.json): why stream-K wins or loses here")
+      ->check(CLI::ExistingFile);
 
   auto* rep = app.add_subcommand("replay", "replay a schedule in float64 and report its error against naive attention");
   pf_replay.add(rep);
@@ -161,6 +165,29 @@ int main(int argc, char** argv) {
   auto* gl = gold->add_subcommand("list", "list the golden files in a directory");
   gl->add_option("dir", list_dir, "directory")->capture_default_str();
 
+  ProblemFlags pf_tl;
+  std::string preset, measured, tl_svg, tl_json, csv, matrix = "quick", report;
+  int iterations = 400;
+  auto* tl = app.add_subcommand("timeline", "per-SM timeline model of a problem on a card; calibrate and evaluate it");
+  tl->require_subcommand(0, 1);
+  pf_tl.add(tl);
+  tl->add_option("--preset", preset, "card preset JSON (sim/presets/h100.json, h200.json)")->check(CLI::ExistingFile);
+  tl->add_option("--measured", measured, "a trace from lean_bench --trace-dir: draw it under the model")->check(CLI::ExistingFile);
+  tl->add_option("--svg", tl_svg, "Gantt chart, one row per SM");
+  tl->add_option("--json", tl_json, "Chrome trace-event JSON (Perfetto)");
+  auto* cal = tl->add_subcommand("calibrate", "fit a preset's parameters to a lean_bench CSV");
+  cal->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
+  cal->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  cal->add_option("--start", preset, "starting preset")->required()->check(CLI::ExistingFile);
+  cal->add_option("--name", tl_svg, "name of the fitted machine")->required();
+  cal->add_option("-o,--out", tl_json, "write the fitted preset here")->required();
+  cal->add_option("--iterations", iterations, "Nelder-Mead iterations")->capture_default_str();
+  auto* ev = tl->add_subcommand("evaluate", "model vs measured for every row of a lean_bench CSV");
+  ev->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
+  ev->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  ev->add_option("--preset", preset, "card preset")->required()->check(CLI::ExistingFile);
+  ev->add_option("--report", report, "write the markdown table here");
+
   std::string demo_dir = "demo-out";
   auto* demo = app.add_subcommand("demo", "plan, draw, replay and write one golden file for the default problem");
   pf_demo.add(demo);
@@ -179,6 +206,7 @@ int main(int argc, char** argv) {
         write_text(svg_path, tools::plan_svg(p.view(), describe(spec.problem)));
         fmt::print("wrote {}\n", svg_path);
       }
+      if (!explain_preset.empty()) fmt::print("\n{}", tools::explain(spec.problem, tools::read_preset(explain_preset)));
     } else if (*rep) {
       return replay_and_report(pf_replay.spec()) <= 1e-12 ? 0 : 1;
     } else if (*gw) {
@@ -223,6 +251,21 @@ int main(int argc, char** argv) {
         fmt::print("{:<28} {:<64} {:<11} G={:<4} {:<6} {:>7} KiB {}\n", c.name, describe(c.problem), to_string(c.policy),
                    c.grid, to_string(c.mode), fs::file_size(f) / 1024, c.inputs ? "inputs" : "seed-only");
       }
+    } else if (*cal) {
+      const auto rows = tools::read_bench_csv(csv, matrix);
+      sim::Machine m = sim::calibrate(tools::read_preset(preset), rows, iterations);
+      m.name = tl_svg;
+      write_text(tl_json, m.to_json());
+      fmt::print("fitted {} to {} rows of {}: wrote {}\n{}", m.name, rows.size(), csv, tl_json, m.to_json());
+      fmt::print("{}", tools::timeline_evaluate(rows, m));
+    } else if (*ev) {
+      const std::string md = tools::timeline_evaluate(tools::read_bench_csv(csv, matrix), tools::read_preset(preset));
+      if (!report.empty()) write_text(report, md);
+      fmt::print("{}", md);
+    } else if (*tl) {
+      if (preset.empty()) throw Error("timeline: --preset is required");
+      const CaseSpec spec = pf_tl.spec();
+      return tools::timeline_run(spec.problem, spec.policy, spec.resolved_grid(), tools::read_preset(preset), measured, tl_svg, tl_json);
     } else if (*demo) {
       const CaseSpec spec = pf_demo.spec();
       const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid());

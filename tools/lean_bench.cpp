@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "lean/cuda/lean_decode.h"
+#include "bench_matrix.hpp"
 #include "lean/cuda/util.hpp"
+#include <nlohmann/json.hpp>
 
 using namespace lean;
 
@@ -114,27 +116,26 @@ double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int re
   return ms[ms.size() / 2] * 1e3 / per_graph;
 }
 
-std::vector<Problem> matrix(const std::string& name) {
-  std::vector<Problem> out;
-  auto add = [&](int b, int hq, int hk, int d, int64_t ctx) { out.push_back(make_uniform(b, hq, hk, d, ctx)); };
-  if (name == "check") {  // issue 3's first speed check
-    add(1, 32, 32, 128, 524288);
-  } else if (name == "quick") {
-    for (int64_t ctx : {1024, 4096, 16384, 65536, 131072, 524288}) add(1, 32, 32, 128, ctx);
-    for (int64_t ctx : {1024, 8192, 131072}) add(8, 32, 32, 128, ctx);
-    for (int64_t ctx : {4096, 32768, 524288}) add(1, 32, 8, 128, ctx);
-    for (int64_t ctx : {4096, 131072}) add(16, 32, 8, 128, ctx);
-    add(1, 32, 1, 128, 131072);
-    add(1, 64, 64, 64, 65536);
-    add(1, 16, 16, 256, 65536);
-    Problem r = make_uniform(16, 32, 8, 128, 0);  // one long sequence among short ones
-    r.seq_lens = {131072};
-    for (int i = 1; i < 16; ++i) r.seq_lens.push_back(1024 + 200 * i);
-    out.push_back(r);
-  } else {
-    throw std::runtime_error("unknown matrix '" + name + "' (check, quick)");
-  }
-  return out;
+/// One traced launch (after a warm-up) written as JSON for `lean timeline --measured`.
+void write_trace(const std::string& dir, size_t index, const Problem& p, lean_plan plan, void* ws, size_t ws_bytes, Inputs& in,
+                 const std::string& card) {
+  constexpr int kSegments = 8;
+  const int ctas = lean_plan_num_ctas(plan);
+  const size_t n = size_t(ctas) * (4 + 5 * kSegments);
+  int64_t* dev;
+  check(cudaMalloc(&dev, n * 8), "trace buffer");
+  check(cudaMemset(dev, 0, n * 8), "trace clear");
+  lean_kv kv = in.kv;
+  kv.k = in.k[0], kv.v = in.v[0];
+  check(lean_decode(plan, in.q[0], &kv, in.o, in.lse, ws, ws_bytes, nullptr, nullptr), "warm-up");
+  check(lean_decode_trace(plan, in.q[0], &kv, in.o, in.lse, ws, ws_bytes, dev, kSegments, nullptr), "traced decode");
+  std::vector<int64_t> host(n);
+  check(cudaMemcpy(host.data(), dev, n * 8, cudaMemcpyDeviceToHost), "trace copy");
+  cudaFree(dev);
+  const nlohmann::json j = {{"card", card}, {"batch", p.batch}, {"num_q_heads", p.num_q_heads}, {"num_kv_heads", p.num_kv_heads},
+                            {"head_dim", p.head_dim}, {"seq_lens", p.seq_lens}, {"tile_kv", p.tile_kv}, {"policy", "stream-k"},
+                            {"grid", ctas}, {"max_segments", kSegments}, {"trace", host}};
+  std::ofstream(dir + "/trace_" + std::to_string(index) + ".json") << j.dump() << "\n";
 }
 
 }  // namespace
@@ -146,6 +147,8 @@ int main(int argc, char** argv) {
   app.add_option("--matrix", which, "problem set: check | quick")->capture_default_str();
   app.add_option("--reps", reps, "timed graph replays per row (median)")->capture_default_str();
   app.add_option("--csv", csv, "write every row here");
+  std::string trace_dir;
+  app.add_option("--trace-dir", trace_dir, "also record one traced stream-K run per row as <dir>/trace_<row>.json");
   CLI11_PARSE(app, argc, argv);
 
   cudaDeviceProp prop;
@@ -160,7 +163,7 @@ int main(int argc, char** argv) {
   std::printf("ceilings: read %.0f GB/s (16-byte loads, 4 GiB), copy %.0f GB/s (read+write, 2 GiB)\n", read_gbps, copy_gbps);
 
   std::vector<Row> rows;
-  for (const Problem& p : matrix(which)) {
+  for (const Problem& p : tools::bench_matrix(which)) {
     Inputs in = make_inputs(p, size_t(prop.l2CacheSize));
     const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data()};
     for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
@@ -175,6 +178,7 @@ int main(int argc, char** argv) {
       const char* name = pol == LEAN_STREAM_K ? "stream-k" : pol == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split";
       rows.push_back(Row{describe(p), name, lean_plan_num_ctas(plan), us, gbps, gbps / read_gbps});
       std::fprintf(stderr, "%-50s %-11s %6d CTAs %10.1f us %7.0f GB/s\n", rows.back().problem.c_str(), name, rows.back().ctas, us, gbps);
+      if (!trace_dir.empty() && pol == LEAN_STREAM_K) write_trace(trace_dir, rows.size() / 3, p, plan, ws, ws_bytes, in, prop.name);
       cudaFree(ws);
       lean_plan_destroy(plan);
     }

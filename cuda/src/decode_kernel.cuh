@@ -69,6 +69,17 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, uint32_t addr) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
 }
 
+__device__ __forceinline__ int64_t globaltimer() {
+  int64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+__device__ __forceinline__ int32_t smid() {
+  int32_t id;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(id));
+  return id;
+}
+
 // ---- configuration --------------------------------------------------------------------------
 
 template <int D, int MTiles>
@@ -141,6 +152,10 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
       for (int i = tid; i < p.num_q_heads; i += C::kThreads) p.lse[int64_t(b) * p.num_q_heads + i] = kNegInf;
   }
 
+  // trace: [smid, t_start, t_end, segments, then per segment: unit, t_begin, t_streamed,
+  // t_written, t_merged] (lean_decode_trace)
+  int64_t* tr = p.trace && tid == 0 ? p.trace + int64_t(cta) * (4 + 5 * p.trace_segments) : nullptr;
+  if (tr) tr[0] = smid(), tr[1] = globaltimer();
   const TileRange range = s.cta_range(cta);
   int segments = 0, merges = 0;
   for (int it = range.begin; it < range.end; ++segments) {
@@ -150,6 +165,8 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
     const int t_end = min((seg.end - un.begin) * s.tile_kv, s.seq_len[un.seq]);
     const int n_sub = (t_end - t_begin + C::kTile - 1) / C::kTile;
     const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
+    int64_t* trs = tr && segments < p.trace_segments ? tr + 4 + 5 * segments : nullptr;
+    if (trs) trs[0] = seg.unit, trs[1] = globaltimer();
 
     const Elem* kbase = static_cast<const Elem*>(p.kv.k);
     const Elem* vbase = static_cast<const Elem*>(p.kv.v);
@@ -272,6 +289,7 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
     }
     cp_async_wait<0>();
     __syncthreads();  // pipeline drained: sO may now overwrite the K stages
+    if (trs) trs[2] = globaltimer();
     if ((lane & 3) == 0)
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
@@ -319,6 +337,7 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
       if (p.lse)
         for (int r = tid; r < g; r += C::kThreads) p.lse[q_row0 + r] = (sRowM[r] + log2f(sRowL[r])) * kLn2;
       if (p.record && tid == 0) p.record[s.num_ctas * 4 + seg.unit] = cta;
+      if (trs) trs[3] = trs[4] = globaltimer();
     } else {
       const int32_t slot = s.partial_slot(cta, seg.unit);
       float* po = p.part_o + int64_t(slot) * g * D;
@@ -337,6 +356,7 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
         s_last = atomicAdd(p.counters + seg.unit, 1) == n - 1;
       }
       __syncthreads();
+      if (trs) trs[3] = trs[4] = globaltimer();
       if (s_last) {  // every other partial is published: merge them in schedule order
         __threadfence();
         const int first = s.first_cta(seg.unit), n = s.num_contributors(seg.unit);
@@ -396,11 +416,14 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
           if (p.record) p.record[s.num_ctas * 4 + seg.unit] = cta;
         }
         ++merges;
+        __syncthreads();
+        if (trs) trs[4] = globaltimer();
       }
     }
     __syncthreads();  // sO and the stats are reused by the next segment
     it = seg.end;
   }
+  if (tr) tr[2] = globaltimer(), tr[3] = segments;
   if (p.record && tid == 0) {
     p.record[cta * 4 + 0] = range.begin;
     p.record[cta * 4 + 1] = range.end;

@@ -164,8 +164,8 @@ lean_status lean_plan_upload(lean_plan plan, void* ws, size_t bytes, cudaStream_
   return LEAN_OK;
 }
 
-lean_status lean_decode(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* ws, size_t bytes,
-                        int32_t* record, cudaStream_t stream) {
+static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* ws, size_t bytes,
+                          int32_t* record, int64_t* trace, int trace_segments, cudaStream_t stream) {
   if (!plan) return fail(LEAN_ERR_INVALID, "lean_decode: plan is NULL");
   if (!q) return fail(LEAN_ERR_INVALID, "lean_decode: q is NULL");
   if (!o) return fail(LEAN_ERR_INVALID, "lean_decode: o is NULL");
@@ -207,10 +207,24 @@ lean_status lean_decode(lean_plan plan, const void* q, const lean_kv* kv, void* 
   d.part_lse = reinterpret_cast<float*>(base + plan->off_part_lse);
   d.part_o = reinterpret_cast<float*>(base + plan->off_part_o);
   d.record = record;
+  d.trace = trace;
+  d.trace_segments = trace_segments;
   if (d.sched.num_ctas == 0) return LEAN_OK;
   const cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   return LEAN_OK;
+}
+
+lean_status lean_decode(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* ws, size_t bytes,
+                        int32_t* record, cudaStream_t stream) {
+  return decode(plan, q, kv, o, lse, ws, bytes, record, nullptr, 0, stream);
+}
+
+lean_status lean_decode_trace(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* ws, size_t bytes,
+                              int64_t* trace, int max_segments, cudaStream_t stream) {
+  if (!trace) return fail(LEAN_ERR_INVALID, "lean_decode_trace: trace is NULL");
+  if (max_segments < 1) return fail(LEAN_ERR_INVALID, "lean_decode_trace: max_segments must be >= 1");
+  return decode(plan, q, kv, o, lse, ws, bytes, nullptr, trace, max_segments, stream);
 }
 
 }  // extern "C"

@@ -76,6 +76,13 @@ lean_status lean_plan_upload(lean_plan plan, void* workspace, size_t workspace_b
 lean_status lean_decode(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* workspace,
                         size_t workspace_bytes, int32_t* record, cudaStream_t stream);
 
+/* lean_decode that also records, per CTA, int64 globaltimer stamps (ns):
+ * trace[cta * (4 + 5*max_segments) + ...] = smid, t_start, t_end, segments, then for each of
+ * its first max_segments segments: unit, t_begin, t_streamed, t_written, t_merged
+ * (t_merged == t_written when this CTA did not merge). For measured timelines (lean timeline). */
+lean_status lean_decode_trace(lean_plan plan, const void* q, const lean_kv* kv, void* o, float* lse, void* workspace,
+                              size_t workspace_bytes, int64_t* trace, int max_segments, cudaStream_t stream);
+
 /* The message of this thread's last failed call. */
 const char* lean_last_error(void);
 

@@ -1,0 +1,73 @@
+// Per-SM timeline model of the decode kernel: given a schedule and a machine description, every
+// CTA's events placed on its SM, and the predicted kernel time. A fluid model: CTAs on an SM
+// share its bandwidth, active SMs share the memory bandwidth, rates are recomputed whenever a
+// phase starts or ends; fixed latencies (prologue, partial write, flag, merge) run at wall speed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lean/problem.hpp"
+#include "lean/schedule.hpp"
+
+namespace lean::sim {
+
+/// What the model knows about a card. Fitted per card from benchmark rows (calibrate()).
+struct Machine {
+  std::string name = "generic";
+  int num_sms = 132;
+  int ctas_per_sm = 2;          ///< co-resident CTAs per SM (the kernel's occupancy)
+  double mem_gbps = 3000;       ///< DRAM bandwidth shared by all active SMs
+  double sm_gbps = 40;          ///< the most one SM streams
+  double cta_gbps = 30;         ///< the most one CTA streams (its pipeline depth)
+  double launch_us = 3;         ///< launch to first CTA start
+  double segment_us = 1.5;      ///< per segment: Q load, pipeline fill, in-CTA warp merge
+  double partial_us = 1.0;      ///< write a partial, fence, count it (flag atomic)
+  double merge_us = 1.0;        ///< fixed cost of a cross-CTA merge
+  double merge_us_per_kb = 0.01;  ///< per KiB of partials read by the merger
+  std::string to_json() const;
+  static Machine from_json(const std::string& text);  ///< throws lean::Error naming a bad field
+};
+
+enum class EventKind { cta, segment, partial, merge };
+const char* to_string(EventKind k);
+
+/// One interval on one SM. For `segment`, tiles = tiles streamed; unit = its (seq, kv head).
+struct Event {
+  EventKind kind;
+  int32_t cta, sm, unit;
+  int32_t tiles;
+  double t0, t1;  // microseconds from launch
+};
+
+struct Timeline {
+  std::string source;  ///< "model <machine>" or "measured <card>"
+  std::vector<Event> events;
+  double kernel_us = 0;
+  /// Each tile as its own event, interpolated inside its segment (for small problems).
+  std::vector<Event> tiles() const;
+};
+
+Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m);
+
+/// One measured benchmark row: problem, schedule argument and time.
+struct Measurement {
+  Problem problem;
+  Policy policy;
+  int grid;        ///< CTAs for stream-K, splits for fixed split
+  double us;
+};
+
+/// Fits the machine's free parameters (bandwidths and latencies) to measurements by
+/// Nelder-Mead on the squared log error; num_sms and ctas_per_sm are kept.
+Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, int iterations = 400);
+
+/// Kernel record (lean_decode's trace) to events: per CTA [smid, t_start, t_end, segments,
+/// then per segment: unit, t_begin, t_streamed, t_written, t_merged], globaltimer ns.
+Timeline from_trace(const std::vector<int64_t>& trace, int num_ctas, int max_segments, const std::string& card);
+
+/// Pictures: one row per SM; model above measured on one time axis when both are given.
+std::string timeline_svg(const std::vector<Timeline>& timelines, const Schedule& s, const std::string& title);
+std::string chrome_trace_json(const std::vector<Timeline>& timelines);
+
+}  // namespace lean::sim

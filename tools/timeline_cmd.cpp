@@ -1,0 +1,169 @@
+#include "timeline_cmd.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "bench_matrix.hpp"
+
+namespace lean::tools {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error("cannot read " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void spill(const std::string& path, const std::string& text) {
+  if (std::filesystem::path(path).has_parent_path()) std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream f(path);
+  f << text;
+  if (!f) throw Error("cannot write " + path);
+}
+
+/// The grid argument of make_plan that reproduces a measured row's CTA count.
+int grid_arg(const Problem& p, Policy pol, int ctas) {
+  if (pol == Policy::stream_k) return ctas;
+  if (pol == Policy::fixed_split) return std::max(1, ctas / (p.batch * p.num_kv_heads));
+  return 1;
+}
+
+double predict(const Problem& p, Policy pol, int grid, const sim::Machine& m) {
+  const Plan plan = make_plan(p, pol, grid);
+  return sim::model_timeline(p, plan.view(), m).kernel_us;
+}
+
+}  // namespace
+
+sim::Machine read_preset(const std::string& path) { return sim::Machine::from_json(slurp(path)); }
+
+std::vector<sim::Measurement> read_bench_csv(const std::string& csv, const std::string& matrix) {
+  std::map<std::string, Problem> by_name;
+  for (const Problem& p : bench_matrix(matrix)) by_name[describe(p)] = p;
+  std::ifstream f(csv);
+  if (!f) throw Error("cannot read " + csv);
+  std::vector<sim::Measurement> rows;
+  std::string line;
+  std::getline(f, line);  // header
+  while (std::getline(f, line)) {
+    const size_t q0 = line.find('"'), q1 = line.find('"', q0 + 1);
+    if (q0 == std::string::npos || q1 == std::string::npos) throw Error(csv + ": malformed row: " + line);
+    const std::string name = line.substr(q0 + 1, q1 - q0 - 1);
+    std::stringstream rest(line.substr(q1 + 2));
+    std::string schedule, ctas, us;
+    std::getline(rest, schedule, ',');
+    std::getline(rest, ctas, ',');
+    std::getline(rest, us, ',');
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) throw Error(csv + ": row '" + name + "' is not in matrix " + matrix);
+    const Policy pol = parse_policy(schedule);
+    rows.push_back({it->second, pol, grid_arg(it->second, pol, std::stoi(ctas)), std::stod(us)});
+  }
+  return rows;
+}
+
+int timeline_run(const Problem& p_in, Policy policy, int grid, const sim::Machine& m, const std::string& measured,
+                 const std::string& svg, const std::string& json) {
+  Problem p = p_in;
+  std::vector<sim::Timeline> tls;
+  sim::Timeline meas;
+  if (!measured.empty()) {  // the measured run defines the problem and the grid
+    const nlohmann::json j = nlohmann::json::parse(slurp(measured));
+    p = make_uniform(j.at("batch"), j.at("num_q_heads"), j.at("num_kv_heads"), j.at("head_dim"), 0);
+    p.seq_lens = j.at("seq_lens").get<std::vector<int64_t>>();
+    p.tile_kv = j.at("tile_kv");
+    policy = parse_policy(j.at("policy"));
+    grid = j.at("grid");
+    meas = sim::from_trace(j.at("trace").get<std::vector<int64_t>>(), grid, j.at("max_segments"), j.at("card"));
+  }
+  const Plan plan = make_plan(p, policy, grid);
+  tls.push_back(sim::model_timeline(p, plan.view(), m));
+  if (!measured.empty()) tls.push_back(meas);
+  fmt::print("{} {} G={}: model ({}) {:.1f} us", describe(p), to_string(policy), plan.view().num_ctas, m.name, tls[0].kernel_us);
+  if (!measured.empty()) fmt::print(", measured {:.1f} us ({:+.1f}%)", meas.kernel_us, 100 * (tls[0].kernel_us / meas.kernel_us - 1));
+  fmt::print("\n");
+  if (!svg.empty()) spill(svg, sim::timeline_svg(tls, plan.view(), describe(p) + " " + to_string(policy))), fmt::print("wrote {}\n", svg);
+  if (!json.empty()) spill(json, sim::chrome_trace_json(tls)), fmt::print("wrote {} (open in ui.perfetto.dev)\n", json);
+  return 0;
+}
+
+std::string timeline_evaluate(const std::vector<sim::Measurement>& rows, const sim::Machine& m) {
+  std::ostringstream o;
+  o << "| problem | schedule | CTAs/splits | measured us | model us | error |\n|---|---|---|---|---|---|\n";
+  std::vector<double> errs;
+  std::map<std::string, std::map<Policy, std::pair<double, double>>> by_problem;  // measured, model
+  for (const sim::Measurement& r : rows) {
+    const double pred = predict(r.problem, r.policy, r.grid, m);
+    const double e = pred / r.us - 1;
+    errs.push_back(std::fabs(e));
+    by_problem[describe(r.problem)][r.policy] = {r.us, pred};
+    o << fmt::format("| {} | {} | {} | {:.1f} | {:.1f} | {:+.1f}% |\n", describe(r.problem), to_string(r.policy), r.grid, r.us, pred, 100 * e);
+  }
+  std::sort(errs.begin(), errs.end());
+  int right = 0, near = 0, total = 0;
+  for (const auto& [name, by_pol] : by_problem) {
+    if (by_pol.size() < 2) continue;
+    auto fastest = [&](bool model) {
+      return std::min_element(by_pol.begin(), by_pol.end(), [&](const auto& a, const auto& b) {
+               return (model ? a.second.second : a.second.first) < (model ? b.second.second : b.second.first);
+             })->first;
+    };
+    right += fastest(true) == fastest(false);
+    near += by_pol.at(fastest(true)).first <= 1.03 * by_pol.at(fastest(false)).first;  // within run-to-run noise
+    ++total;
+  }
+  o << fmt::format("\nmedian |error| {:.1f}%, worst {:.1f}% over {} rows; fastest schedule named exactly on {}/{} problems, "
+                   "and a schedule within 3% of the fastest on {}/{}\n",
+                   100 * errs[errs.size() / 2], 100 * errs.back(), errs.size(), right, total, near, total);
+  return o.str();
+}
+
+std::string explain(const Problem& p, const sim::Machine& m) {
+  std::ostringstream o;
+  const int slots = m.num_sms * m.ctas_per_sm;
+  const int sk_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm), fs = fa2_num_splits(p, slots);
+  o << fmt::format("{} on {} ({} SMs x {} CTAs; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name, m.num_sms,
+                   m.ctas_per_sm, m.mem_gbps, m.sm_gbps);
+  const double floor_us = p.kv_bytes() / (m.mem_gbps * 1e3);
+  o << fmt::format("  bandwidth floor: {:.1f} MB of K/V / {:.0f} GB/s = {:.1f} us (+{:.1f} us launch)\n", p.kv_bytes() / 1e6,
+                   m.mem_gbps, floor_us, m.launch_us);
+  struct Option { const char* name; Policy pol; int grid; };
+  double best = 1e300;
+  std::string best_name;
+  for (const Option& opt : {Option{"stream-k", Policy::stream_k, sk_grid}, Option{"fixed-split", Policy::fixed_split, fs},
+                            Option{"no-split", Policy::no_split, 1}}) {
+    const Plan plan = make_plan(p, opt.pol, opt.grid);
+    const Schedule s = plan.view();
+    const sim::Timeline tl = sim::model_timeline(p, s, m);
+    int32_t max_tiles = 0, split_units = 0, max_contrib = 0;
+    for (int32_t c = 0; c < s.num_ctas; ++c) max_tiles = std::max(max_tiles, s.cta_range(c).size());
+    for (int32_t u = 0; u < s.num_units(); ++u) {
+      split_units += s.num_contributors(u) > 1;
+      max_contrib = std::max(max_contrib, s.num_contributors(u));
+    }
+    double merge_us = 0, busy_us = 0;
+    for (const sim::Event& e : tl.events) {
+      if (e.kind == sim::EventKind::merge || e.kind == sim::EventKind::partial) merge_us = std::max(merge_us, e.t1 - e.t0);
+      if (e.kind == sim::EventKind::segment) busy_us += e.t1 - e.t0;
+    }
+    const double waves = double(s.num_ctas) / slots;
+    o << fmt::format("  {:<11} {:>5} CTAs ({:.2f} waves), longest CTA {} tiles, {} split units (<= {} partials each), "
+                     "longest partial/merge step {:.1f} us, SM occupancy {:.0f}%: {:.1f} us\n",
+                     opt.name, s.num_ctas, waves, max_tiles, split_units, max_contrib, merge_us,
+                     100 * busy_us / (tl.kernel_us * slots), tl.kernel_us);
+    if (tl.kernel_us < best) best = tl.kernel_us, best_name = opt.name;
+  }
+  o << fmt::format("  fastest by the model: {} ({:.0f}% of the bandwidth floor)\n", best_name, 100 * floor_us / best);
+  return o.str();
+}
+
+}  // namespace lean::tools
