@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "decode_params.hpp"
+#include "lean/kernel_shape.hpp"
 
 namespace lean::cuda {
 
@@ -84,9 +85,9 @@ __device__ __forceinline__ int32_t smid() {
 
 template <int D, int MTiles>
 struct DecodeConfig {
-  static constexpr int kThreads = 128, kWarps = 4;
-  static constexpr int kTile = 64;                       // tokens per pipeline stage
-  static constexpr int kStages = D <= 128 ? 3 : 2;
+  static constexpr int kThreads = KernelShape::kThreads, kWarps = KernelShape::kWarps;
+  static constexpr int kTile = KernelShape::kTile;       // tokens per pipeline stage
+  static constexpr int kStages = KernelShape::stages(D);
   static constexpr int kStride = D + 8;                  // padded smem row: conflict-free ldmatrix
   static constexpr int kRows = 16 * MTiles;              // query rows (group padded to 16s)
   static constexpr int kWarpsPerM = kWarps / MTiles;     // warps sharing one m-tile split tokens
@@ -98,6 +99,7 @@ struct DecodeConfig {
   static constexpr size_t kSmemBytes =
       2 * kKvElems * 2 + size_t(kRows) * kStride * 2 + 2 * kWarps * 16 * sizeof(float) + 2 * kRows * sizeof(float);
   static_assert(kWarps % MTiles == 0 && kNTiles % 2 == 0 && kDTiles % 2 == 0, "fragment pairs");
+  static_assert(kSmemBytes == KernelShape::smem_bytes(D, MTiles), "the CPU side's shape must match");
   static_assert(size_t(kRows) * D * sizeof(float) <= kKvElems * 2, "merge buffer aliases the K stages");
   static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
 };

@@ -1,5 +1,7 @@
 #include "lean/sim/timeline.hpp"
 
+#include "lean/kernel_shape.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -58,7 +60,7 @@ const char* to_string(EventKind k) {
 
 std::string Machine::to_json() const {
   nlohmann::ordered_json j = {{"name", name},         {"num_sms", num_sms},       {"ctas_per_sm", ctas_per_sm},
-                              {"mem_gbps", mem_gbps}, {"sm_gbps", sm_gbps},       {"cta_gbps", cta_gbps},
+                              {"mem_gbps", mem_gbps}, {"sm_gbps", sm_gbps},       {"cta_gbps", cta_gbps}, {"inflight_exp", inflight_exp},
                               {"launch_us", launch_us}, {"segment_us", segment_us}, {"partial_us", partial_us},
                               {"merge_us", merge_us}, {"merge_us_per_kb", merge_us_per_kb}};
   return j.dump(2) + "\n";
@@ -84,6 +86,7 @@ Machine Machine::from_json(const std::string& text) {
   num("mem_gbps", m.mem_gbps);
   num("sm_gbps", m.sm_gbps);
   num("cta_gbps", m.cta_gbps);
+  num("inflight_exp", m.inflight_exp);
   num("launch_us", m.launch_us);
   num("segment_us", m.segment_us);
   num("partial_us", m.partial_us);
@@ -93,7 +96,13 @@ Machine Machine::from_json(const std::string& text) {
   return m;
 }
 
-Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m) {
+Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in) {
+  // the preset describes the head-dim-128 kernel; other head dims differ in occupancy and in
+  // the bytes a CTA keeps in flight, which caps its streaming rate
+  Machine m = m_in;
+  m.ctas_per_sm = std::max(1, m_in.ctas_per_sm + KernelShape::ctas_per_sm_estimate(p.head_dim, p.group_size()) -
+                                  KernelShape::ctas_per_sm_estimate(128, 1));
+  m.cta_gbps = m_in.cta_gbps * std::pow(KernelShape::inflight_bytes(p.head_dim) / KernelShape::inflight_bytes(128), m_in.inflight_exp);
   const double partial_kb = 4.0 * p.group_size() * (p.head_dim + 1) / 1024.0;
   std::vector<Cta> ctas(s.num_ctas);
   for (int32_t c = 0; c < s.num_ctas; ++c) {
@@ -201,12 +210,14 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
   // free parameters, optimised in log space so they stay positive
   auto get = [](const Machine& m) {
     return std::vector<double>{std::log(m.mem_gbps), std::log(m.sm_gbps),    std::log(m.cta_gbps), std::log(m.launch_us),
-                               std::log(m.segment_us), std::log(m.partial_us), std::log(m.merge_us), std::log(m.merge_us_per_kb)};
+                               std::log(m.segment_us), std::log(m.partial_us), std::log(m.merge_us), std::log(m.merge_us_per_kb),
+                               std::log(m.inflight_exp)};
   };
   auto set = [&](const std::vector<double>& x) {
     Machine m = start;
     m.mem_gbps = std::exp(x[0]), m.sm_gbps = std::exp(x[1]), m.cta_gbps = std::exp(x[2]), m.launch_us = std::exp(x[3]);
     m.segment_us = std::exp(x[4]), m.partial_us = std::exp(x[5]), m.merge_us = std::exp(x[6]), m.merge_us_per_kb = std::exp(x[7]);
+    m.inflight_exp = std::exp(x[8]);
     return m;
   };
   std::vector<Plan> plans;
@@ -223,7 +234,7 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
     return sum / double(rows.size());
   };
   // Nelder-Mead
-  const size_t n = 8;
+  const size_t n = 9;
   std::vector<std::vector<double>> simplex(n + 1, get(start));
   for (size_t i = 0; i < n; ++i) simplex[i + 1][i] += 0.5;
   std::vector<double> f(n + 1);

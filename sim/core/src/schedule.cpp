@@ -1,5 +1,7 @@
 #include "lean/schedule.hpp"
 
+#include "lean/kernel_shape.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -89,10 +91,12 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   // CTAs sharing an SM share its bandwidth: the critical path is the busiest SM's tiles
-  // a CTA alone on its SM hides less latency (measured: bench/NOTES.md)
+  // an SM with too few bytes in flight streams slower (measured: bench/NOTES.md)
+  const double inflight = KernelShape::inflight_bytes(p.head_dim);
   auto cost = [&](int64_t g) {
     const int64_t per_sm = (g + num_sms - 1) / num_sms;
-    const double longest = double((total + g - 1) / g * per_sm) * (per_sm == 1 && ctas_per_sm > 1 ? kSoloFactor : 1.0);
+    const double starved = std::max(1.0, kInflightNeed / (double(per_sm) * inflight));
+    const double longest = double((total + g - 1) / g * per_sm) * starved;
     if (aligned(g)) return double(longest) + (g > units ? kSplitCost + per_contributor * double(g / units) : 0.0);
     const int64_t shortest = std::max<int64_t>(1, total / g);
     const double contributors = double((max_unit + shortest - 1) / shortest + 1);

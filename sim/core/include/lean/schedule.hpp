@@ -154,7 +154,8 @@ Plan make_plan(const Problem& problem, Policy policy, int n);
 
 /// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each: the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
-/// share its bandwidth; times kSoloFactor when a CTA is alone on its SM), plus kSplitCost if any unit is split (partial write, fence, atomic and
+/// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
+/// plus kSplitCost if any unit is split (partial write, fence, atomic and
 /// the merge on the critical path), plus, per contributor of the most-split unit, kContribCost
 /// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
 /// units evenly are costed exactly (no partial at all for G = units).
@@ -162,7 +163,8 @@ Plan make_plan(const Problem& problem, Policy policy, int n);
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm);
 inline constexpr double kSplitCost = 2.0;
 inline constexpr double kContribCost = 0.05;
-inline constexpr double kSoloFactor = 1.25;  ///< a CTA alone on an SM streams this much slower
+/// K/V bytes an SM needs in flight to stream at full rate; fewer slow it proportionally.
+inline constexpr double kInflightNeed = 80.0 * 1024;
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the

@@ -7,19 +7,12 @@
 // last bits; the emulation's error against float64 is what the GPU's is compared with.
 #pragma once
 
+#include "lean/kernel_shape.hpp"
 #include "lean/schedule.hpp"
 #include "lean/sim/inputs.hpp"
 #include "lean/sim/oracle.hpp"
 
 namespace lean::sim {
-
-/// The kernel's fixed shape (cuda/src/decode_kernel.cuh DecodeConfig).
-struct KernelShape {
-  static constexpr int kTile = 64;   // tokens per pipeline stage
-  static constexpr int kWarps = 4;
-  static int m_tiles(int group) { return group <= 16 ? 1 : group <= 32 ? 2 : 4; }
-  static int warp_tokens(int group) { return kTile * m_tiles(group) / kWarps; }
-};
 
 /// The kernel's output (O rounded to the element type, LSE in float32) as float64 values.
 Output emulate_kernel(const Inputs& in, const Schedule& s);

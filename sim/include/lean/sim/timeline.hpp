@@ -16,10 +16,11 @@ namespace lean::sim {
 struct Machine {
   std::string name = "generic";
   int num_sms = 132;
-  int ctas_per_sm = 2;          ///< co-resident CTAs per SM (the kernel's occupancy)
+  int ctas_per_sm = 2;          ///< co-resident CTAs per SM of the head-dim-128 kernel
   double mem_gbps = 3000;       ///< DRAM bandwidth shared by all active SMs
   double sm_gbps = 40;          ///< the most one SM streams
-  double cta_gbps = 30;         ///< the most one CTA streams (its pipeline depth)
+  double cta_gbps = 30;         ///< the most one head-dim-128 CTA streams (its bytes in flight)
+  double inflight_exp = 1.0;    ///< other head dims stream cta_gbps * (bytes in flight ratio)^this
   double launch_us = 3;         ///< launch to first CTA start
   double segment_us = 1.5;      ///< per segment: Q load, pipeline fill, in-CTA warp merge
   double partial_us = 1.0;      ///< write a partial, fence, count it (flag atomic)

@@ -1,0 +1,31 @@
+// The decode kernel's fixed shape, in one place: the CUDA kernel's configuration, the CPU
+// emulation of its arithmetic, the grid heuristic and the timeline model all read it.
+#pragma once
+
+#include <cstddef>
+
+namespace lean {
+
+struct KernelShape {
+  static constexpr int kTile = 64;     ///< tokens per shared-memory pipeline stage
+  static constexpr int kWarps = 4;
+  static constexpr int kThreads = 128;
+  static constexpr int kSmemPerSm = 228 * 1024;  ///< Hopper shared memory per SM, bytes
+  static constexpr int stages(int head_dim) { return head_dim <= 128 ? 3 : 2; }
+  static constexpr int m_tiles(int group) { return group <= 16 ? 1 : group <= 32 ? 2 : 4; }
+  static constexpr int warp_tokens(int group) { return kTile * m_tiles(group) / kWarps; }
+  /// K and V bytes one CTA keeps in flight while it computes a stage.
+  static constexpr double inflight_bytes(int head_dim) { return (stages(head_dim) - 1) * kTile * head_dim * 2.0 * 2.0; }
+  /// Dynamic shared memory of one CTA (must match cuda/src/decode_kernel.cuh DecodeConfig).
+  static constexpr size_t smem_bytes(int head_dim, int mt) {
+    return 2 * size_t(stages(head_dim)) * kTile * (head_dim + 8) * 2 + size_t(16 * mt) * (head_dim + 8) * 2 +
+           2 * kWarps * 16 * sizeof(float) + 2 * 16 * mt * sizeof(float);
+  }
+  /// Co-resident CTAs per SM as shared memory allows (the launcher asks CUDA for the truth).
+  static constexpr int ctas_per_sm_estimate(int head_dim, int group) {
+    const int by_smem = int(kSmemPerSm / (smem_bytes(head_dim, m_tiles(group)) + 1024));
+    return by_smem < 1 ? 1 : by_smem > 3 ? 3 : by_smem;  // registers cap it at 3
+  }
+};
+
+}  // namespace lean
