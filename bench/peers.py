@@ -102,6 +102,14 @@ def graph_time_us(fn_list, reps):
     with torch.cuda.graph(g):
         for fn in fn_list:
             fn()
+    warm = 0.0  # at least 20 ms of replays before timing, so clocks settle
+    while warm < 20.0:
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        g.replay()
+        b.record()
+        b.synchronize()
+        warm += a.elapsed_time(b)
     times = []
     for i in range(reps + 3):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
