@@ -53,10 +53,15 @@ __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 /// 16-byte async copy; when !valid the destination is zero-filled (no NaN from stale memory).
-/// The L2::256B hint fetches a row's whole 256-byte span at once (+1% at 512k on H100,
+/// The L2 prefetch hint matches a K/V row: 256 bytes from head dim 128 up (+1% at 512k on H100),
+/// 128 bytes at head dim 64, where 256 fetched the neighbouring head's row too (-10% to -38%,
 /// bench/NOTES.md).
+template <int RowBytes>
 __device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
+  if constexpr (RowBytes >= 256)
+    asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
+  else
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
@@ -115,8 +120,7 @@ __device__ __forceinline__ int64_t kv_offset(const lean_kv& kv, int b, int t, in
 template <int D, typename Elem>
 __device__ __forceinline__ void write_merged(const DecodeParams& p, int64_t q_row0, int r, int col, float4 v, float lse) {
   using E = ElemTraits<Elem>;
-  alignas(8) Elem out[4] = {E::from_float(v.x), E::from_float(v.y), E::from_float(v.z), E::from_float(v.w)};
-  *reinterpret_cast<uint2*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint2*>(out);
+  *reinterpret_cast<uint2*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = make_uint2(E::pack(v.x, v.y), E::pack(v.z, v.w));
   if (p.lse && col == 0) p.lse[q_row0 + r] = lse;
 }
 
@@ -183,8 +187,8 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
         const bool valid = t < t_end;
         const int64_t off = kv_offset(p.kv, un.seq, valid ? t : t_begin, un.head) + col;
         const size_t so = (size_t(stage) * C::kTile + row) * C::kStride + col;
-        cp_async16(smem_addr(sK + so), kbase + off, valid);
-        cp_async16(smem_addr(sV + so), vbase + off, valid);
+        cp_async16<D * 2>(smem_addr(sK + so), kbase + off, valid);
+        cp_async16<D * 2>(smem_addr(sV + so), vbase + off, valid);
       }
     };
 
@@ -199,7 +203,7 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
     for (int i = tid; i < C::kRows * C::kChunksPerRow; i += C::kThreads) {
       const int r = i / C::kChunksPerRow, col = (i % C::kChunksPerRow) * 8;
       const Elem* src = static_cast<const Elem*>(p.q) + (q_row0 + (r < g ? r : 0)) * D + col;
-      cp_async16(smem_addr(sQ + r * C::kStride + col), src, r < g);
+      cp_async16<D * 2>(smem_addr(sQ + r * C::kStride + col), src, r < g);
     }
 #pragma unroll
     for (int st = 0; st < C::kStages - 1; ++st) {
@@ -331,10 +335,10 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
       for (int i = tid; i < g * (D / 8); i += C::kThreads) {
         const int r = i / (D / 8), col = (i % (D / 8)) * 8;
         const float inv = 1.f / sRowL[r];
-        alignas(16) Elem out[8];
-#pragma unroll
-        for (int e = 0; e < 8; ++e) out[e] = E::from_float(sO[r * D + col + e] * inv);
-        *reinterpret_cast<uint4*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) = *reinterpret_cast<uint4*>(out);
+        const float* src = sO + r * D + col;
+        *reinterpret_cast<uint4*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) =
+            make_uint4(E::pack(src[0] * inv, src[1] * inv), E::pack(src[2] * inv, src[3] * inv),
+                       E::pack(src[4] * inv, src[5] * inv), E::pack(src[6] * inv, src[7] * inv));
       }
       if (p.lse)
         for (int r = tid; r < g; r += C::kThreads) p.lse[q_row0 + r] = (sRowM[r] + log2f(sRowL[r])) * kLn2;
