@@ -99,26 +99,19 @@ double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int re
   cudaEventCreate(&b);
   // warm up for at least 20 ms: clocks settle before the first timed replay (without this the
   // first schedule timed after the input fill read up to 13% slow on H100)
-  std::vector<float> ms;
+  auto replay_ms = [&] {
+    cudaEventRecord(a, st);
+    check(cudaGraphLaunch(exec, st), "graph launch");
+    cudaEventRecord(b, st);
+    check(cudaEventSynchronize(b), "sync");
+    float t;
+    cudaEventElapsedTime(&t, a, b);
+    return t;
+  };
   float warm = 0;
-  for (int r = 0; r < 1000 && (r < 3 || warm < 20.f); ++r) {
-    cudaEventRecord(a, st);
-    check(cudaGraphLaunch(exec, st), "graph launch");
-    cudaEventRecord(b, st);
-    check(cudaEventSynchronize(b), "sync");
-    float t;
-    cudaEventElapsedTime(&t, a, b);
-    warm += t;
-  }
-  for (int r = 0; r < reps; ++r) {
-    cudaEventRecord(a, st);
-    check(cudaGraphLaunch(exec, st), "graph launch");
-    cudaEventRecord(b, st);
-    check(cudaEventSynchronize(b), "sync");
-    float t;
-    cudaEventElapsedTime(&t, a, b);
-    ms.push_back(t);
-  }
+  for (int r = 0; r < 1000 && (r < 3 || warm < 20.f); ++r) warm += replay_ms();
+  std::vector<float> ms;
+  for (int r = 0; r < reps; ++r) ms.push_back(replay_ms());
   std::sort(ms.begin(), ms.end());
   cudaEventDestroy(a);
   cudaEventDestroy(b);

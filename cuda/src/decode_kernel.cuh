@@ -7,6 +7,7 @@
 // another: safe with any grid, co-resident or not, and the result is independent of timing.
 #pragma once
 
+#include <cuda/atomic>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -355,16 +356,19 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
         __stcg(reinterpret_cast<float4*>(po + r * D + col), v);
       }
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
-      __threadfence();  // publish the partial before counting it
+      // The barrier orders every thread's partial stores before thread 0's device-scope
+      // acq_rel count: it releases our partial and, for the last arrival, acquires all others
+      // (CUTLASS's barrier pattern; one fence per CTA instead of a MEMBAR.SC per thread, which
+      // cost ~4 us per split segment on H100, bench/NOTES.md).
       __syncthreads();
       if (tid == 0) {
         const int n = s.num_contributors(seg.unit);
-        s_last = atomicAdd(p.counters + seg.unit, 1) == n - 1;
+        ::cuda::atomic_ref<int32_t, ::cuda::thread_scope_device> count(p.counters[seg.unit]);
+        s_last = count.fetch_add(1, ::cuda::memory_order_acq_rel) == n - 1;
       }
       __syncthreads();
       if (trs) trs[3] = trs[4] = globaltimer();
       if (s_last) {  // every other partial is published: merge them in schedule order
-        __threadfence();
         const int first = s.first_cta(seg.unit), n = s.num_contributors(seg.unit);
         const float* plse = p.part_lse + int64_t(s.partial_slot(first, seg.unit)) * g;  // slots are first+j+unit
         const float* po_all = p.part_o + int64_t(s.partial_slot(first, seg.unit)) * g * D;

@@ -31,9 +31,13 @@ __global__ void fill_q_kernel(InputGenerator gen, int batch, uint16_t* q) {
   }
 }
 
-__global__ void fill_kv_kernel(InputGenerator gen, const int64_t* seq_begin, int batch, int64_t total_tokens, lean_kv kv) {
-  const int D = gen.head_dim, H = gen.num_kv_heads;
+/// Visits every (element i of the varlen [tokens, kv_heads, D] order, sequence, token, head, d)
+/// and the element's offset in `kv`'s layout; writes K and V there.
+template <typename Value>
+__device__ void write_kv(const lean_kv& kv, int D, int H, const int64_t* seq_begin, int batch, int64_t total_tokens, Value value) {
   const int64_t n = total_tokens * H * D;
+  uint16_t* k = const_cast<uint16_t*>(static_cast<const uint16_t*>(kv.k));
+  uint16_t* v = const_cast<uint16_t*>(static_cast<const uint16_t*>(kv.v));
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int d = int(i % D);
     const int h = int((i / D) % H);
@@ -41,23 +45,21 @@ __global__ void fill_kv_kernel(InputGenerator gen, const int64_t* seq_begin, int
     const int b = seq_of(seq_begin, batch, tok);
     const int t = int(tok - seq_begin[b]);
     const int64_t off = kv_element(kv, b, t, h) + d;
-    const_cast<uint16_t*>(static_cast<const uint16_t*>(kv.k))[off] = gen.k(b, h, t, d);
-    const_cast<uint16_t*>(static_cast<const uint16_t*>(kv.v))[off] = gen.v(b, h, t, d);
+    const ushort2 kvbits = value(i, b, t, h, d);
+    k[off] = kvbits.x;
+    v[off] = kvbits.y;
   }
+}
+
+__global__ void fill_kv_kernel(InputGenerator gen, const int64_t* seq_begin, int batch, int64_t total_tokens, lean_kv kv) {
+  write_kv(kv, gen.head_dim, gen.num_kv_heads, seq_begin, batch, total_tokens,
+           [&](int64_t, int b, int t, int h, int d) { return make_ushort2(gen.k(b, h, t, d), gen.v(b, h, t, d)); });
 }
 
 __global__ void scatter_kv_kernel(const uint16_t* k_src, const uint16_t* v_src, int D, int H, const int64_t* seq_begin, int batch,
                                   int64_t total_tokens, lean_kv kv) {
-  const int64_t n = total_tokens * H * D;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int d = int(i % D);
-    const int h = int((i / D) % H);
-    const int64_t tok = i / (int64_t(D) * H);
-    const int b = seq_of(seq_begin, batch, tok);
-    const int64_t off = kv_element(kv, b, int(tok - seq_begin[b]), h) + d;
-    const_cast<uint16_t*>(static_cast<const uint16_t*>(kv.k))[off] = k_src[i];
-    const_cast<uint16_t*>(static_cast<const uint16_t*>(kv.v))[off] = v_src[i];
-  }
+  write_kv(kv, D, H, seq_begin, batch, total_tokens,
+           [&](int64_t i, int, int, int, int) { return make_ushort2(k_src[i], v_src[i]); });
 }
 
 __global__ void read_kernel(const uint4* p, int64_t n, uint32_t* sink) {
