@@ -101,12 +101,13 @@ struct DecodeConfig {
   static constexpr int kNTiles = kWarpTokens / 8;        // S fragments per warp
   static constexpr int kDTiles = D / 8;                  // O fragments per warp
   static constexpr int kChunksPerRow = D / 8;            // 16-byte chunks in a K/V row
+  static constexpr int kOStride = D + 8;                 // floats per row of a warp's output slice
   static constexpr size_t kKvElems = size_t(kStages) * kTile * kStride;
   static constexpr size_t kSmemBytes =
       2 * kKvElems * 2 + size_t(kRows) * kStride * 2 + 2 * kWarps * 16 * sizeof(float) + 2 * kRows * sizeof(float);
   static_assert(kWarps % MTiles == 0 && kNTiles % 2 == 0 && kDTiles % 2 == 0, "fragment pairs");
   static_assert(kSmemBytes == KernelShape::smem_bytes(D, MTiles), "the CPU side's shape must match");
-  static_assert(size_t(kRows) * D * sizeof(float) <= kKvElems * 2, "merge buffer aliases the K stages");
+  static_assert(size_t(kWarps) * 16 * kOStride * sizeof(float) <= kKvElems * 2, "warp slices alias the K stages");
   static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
 };
 
@@ -139,7 +140,7 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
   float* sWarpL = sWarpM + C::kWarps * 16;              // [warps, 16]
   float* sRowM = sWarpL + C::kWarps * 16;               // [rows] merged max (log2 units)
   float* sRowL = sRowM + C::kRows;                      // [rows] merged sum
-  float* sO = reinterpret_cast<float*>(smem);           // [rows, D], aliases sK after a segment
+  float* sO = reinterpret_cast<float*>(smem);           // [warps, 16, kOStride], aliases sK after a segment
   __shared__ int s_last;
 
   const Schedule& s = p.sched;
@@ -318,28 +319,36 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
       factor[h] = m_run[h] == kNegInf ? 0.f : exp2f(m_run[h] - M);
       if (wi == 0 && (lane & 3) == 0) sRowM[mt * 16 + row] = M, sRowL[mt * 16 + row] = L;
     }
-    for (int k = 0; k < C::kWarpsPerM; ++k) {
-      if (wi == k)
+    // Each warp stores its rescaled accumulator in its own slice (float2 stores, padded rows:
+    // no bank conflicts); after one barrier, readers add an m-tile's slices in warp order, the
+    // order sim/src/emulate.cpp uses.
+    float* slice = sO + warp * 16 * C::kOStride;
 #pragma unroll
-        for (int n = 0; n < C::kDTiles; ++n)
+    for (int n = 0; n < C::kDTiles; ++n)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            float* dst = sO + (mt * 16 + (lane >> 2) + 8 * (e >> 1)) * D + n * 8 + (lane & 3) * 2 + (e & 1);
-            const float v = acc[n][e] * factor[e >> 1];
-            *dst = k == 0 ? v : *dst + v;
-          }
-      __syncthreads();
-    }
+      for (int h = 0; h < 2; ++h)
+        *reinterpret_cast<float2*>(slice + ((lane >> 2) + 8 * h) * C::kOStride + n * 8 + (lane & 3) * 2) =
+            make_float2(acc[n][2 * h] * factor[h], acc[n][2 * h + 1] * factor[h]);
+    __syncthreads();
+    auto merged4 = [&](int r, int col) {  // query row r of the group, columns col..col+3
+      const float* base = sO + ((r / 16) * C::kWarpsPerM * 16 + r % 16) * C::kOStride + col;
+      float4 v = *reinterpret_cast<const float4*>(base);
+      for (int k = 1; k < C::kWarpsPerM; ++k) {
+        const float4 w = *reinterpret_cast<const float4*>(base + k * 16 * C::kOStride);
+        v.x += w.x, v.y += w.y, v.z += w.z, v.w += w.w;
+      }
+      return v;
+    };
 
     // ---- write the unit's output, or a partial and maybe merge ---------------------------------
     if (seg.complete) {
       for (int i = tid; i < g * (D / 8); i += C::kThreads) {
         const int r = i / (D / 8), col = (i % (D / 8)) * 8;
         const float inv = 1.f / sRowL[r];
-        const float* src = sO + r * D + col;
+        const float4 a = merged4(r, col), b = merged4(r, col + 4);
         *reinterpret_cast<uint4*>(static_cast<Elem*>(p.o) + (q_row0 + r) * D + col) =
-            make_uint4(E::pack(src[0] * inv, src[1] * inv), E::pack(src[2] * inv, src[3] * inv),
-                       E::pack(src[4] * inv, src[5] * inv), E::pack(src[6] * inv, src[7] * inv));
+            make_uint4(E::pack(a.x * inv, a.y * inv), E::pack(a.z * inv, a.w * inv), E::pack(b.x * inv, b.y * inv),
+                       E::pack(b.z * inv, b.w * inv));
       }
       if (p.lse)
         for (int r = tid; r < g; r += C::kThreads) p.lse[q_row0 + r] = (sRowM[r] + log2f(sRowL[r])) * kLn2;
@@ -351,9 +360,8 @@ __global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
       for (int i = tid; i < g * (D / 4); i += C::kThreads) {
         const int r = i / (D / 4), col = (i % (D / 4)) * 4;
         const float inv = 1.f / sRowL[r];
-        const float4 v = make_float4(sO[r * D + col] * inv, sO[r * D + col + 1] * inv, sO[r * D + col + 2] * inv,
-                                     sO[r * D + col + 3] * inv);
-        __stcg(reinterpret_cast<float4*>(po + r * D + col), v);
+        const float4 v = merged4(r, col);
+        __stcg(reinterpret_cast<float4*>(po + r * D + col), make_float4(v.x * inv, v.y * inv, v.z * inv, v.w * inv));
       }
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
       // The barrier orders every thread's partial stores before thread 0's device-scope
