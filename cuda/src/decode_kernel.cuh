@@ -129,7 +129,7 @@ __device__ __forceinline__ void write_merged(const DecodeParams& p, int64_t q_ro
 // ---- the kernel -----------------------------------------------------------------------------
 
 template <int D, typename Elem, int MTiles>
-__global__ void __launch_bounds__(128) decode_kernel(const DecodeParams p) {
+__global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const DecodeParams p) {
   using C = DecodeConfig<D, MTiles>;
   using E = ElemTraits<Elem>;
   extern __shared__ __align__(128) unsigned char smem[];
