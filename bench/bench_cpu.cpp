@@ -14,6 +14,7 @@
 #include "lean/schedule.hpp"
 #include "lean/sim/compare.hpp"
 #include "lean/sim/oracle.hpp"
+#include "lean/sim/timeline.hpp"
 
 using namespace lean;
 using Clock = std::chrono::steady_clock;
@@ -56,6 +57,13 @@ int main() {
     }
   }
   const Problem p = make_uniform(1, 32, 32, 128, 524288);
+  std::printf("\n%-58s %-11s %10s %12s\n", "timeline model (issue 5)", "policy", "median us", "events");
+  for (Policy pol : {Policy::stream_k, Policy::fixed_split, Policy::no_split}) {
+    const Plan pl = make_plan(p, pol, pol == Policy::fixed_split ? 8 : 264);
+    size_t events = 0;
+    const double us = median_us(50, [&] { events = sim::model_timeline(p, pl.view(), sim::Machine{}).events.size(); });
+    std::printf("%-58s %-11s %10.1f %12zu\n", describe(p).c_str(), to_string(pol), us, events);
+  }
   const sim::GeneratedInputs in(p, 1, InputMode::normal);
   const Plan plan = make_plan(p, Policy::stream_k, 264);
   const auto a = Clock::now();

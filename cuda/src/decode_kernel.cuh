@@ -103,10 +103,8 @@ struct DecodeConfig {
   static constexpr int kChunksPerRow = D / 8;            // 16-byte chunks in a K/V row
   static constexpr int kOStride = D + 8;                 // floats per row of a warp's output slice
   static constexpr size_t kKvElems = size_t(kStages) * kTile * kStride;
-  static constexpr size_t kSmemBytes =
-      2 * kKvElems * 2 + size_t(kRows) * kStride * 2 + 2 * kWarps * 16 * sizeof(float) + 2 * kRows * sizeof(float);
+  static constexpr size_t kSmemBytes = KernelShape::smem_bytes(D, MTiles);  // K, V stages; Q; warp stats
   static_assert(kWarps % MTiles == 0 && kNTiles % 2 == 0 && kDTiles % 2 == 0, "fragment pairs");
-  static_assert(kSmemBytes == KernelShape::smem_bytes(D, MTiles), "the CPU side's shape must match");
   static_assert(size_t(kWarps) * 16 * kOStride * sizeof(float) <= kKvElems * 2, "warp slices alias the K stages");
   static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
 };

@@ -136,16 +136,23 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     if (ph.kind != EventKind::segment) c.event_start = now;
     return true;
   };
+  // Starts CTA id on sm; a CTA with no work ends at once and hands its slot to the next waiting.
   auto start_cta = [&](int32_t id, int sm) {
-    Cta& c = ctas[id];
-    c.sm = sm, c.start = now, c.running = true;
-    ++on_sm[sm];
-    if (!begin_phase(c)) return;
+    for (;;) {
+      Cta& c = ctas[id];
+      c.sm = sm, c.start = now, c.running = true;
+      ++on_sm[sm];
+      if (begin_phase(c) || waiting.empty()) return;
+      id = waiting.front();
+      waiting.pop_front();
+    }
   };
   // first wave round-robin over SMs, the rest queue for a free slot
-  for (int32_t c = 0; c < s.num_ctas; ++c) {
-    if (c < m.num_sms * m.ctas_per_sm) start_cta(c, c % m.num_sms);
-    else waiting.push_back(c);
+  for (int32_t c = 0; c < s.num_ctas; ++c) waiting.push_back(c);
+  for (int slot = 0; slot < m.num_sms * m.ctas_per_sm && !waiting.empty(); ++slot) {
+    const int32_t c = waiting.front();
+    waiting.pop_front();
+    start_cta(c, slot % m.num_sms);
   }
   const double bytes_per_us = 1e3;  // 1 GB/s = 1e3 bytes per microsecond
   for (int guard = 0; guard < 50 * (s.num_ctas + s.num_units()) + 1000; ++guard) {

@@ -1,0 +1,124 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "lean/sim/timeline.hpp"
+#include "random_problem.hpp"
+
+using namespace lean;
+
+namespace {
+
+sim::Machine test_machine() {
+  sim::Machine m;
+  m.name = "test";
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("the timeline model places every segment, partial and merge of the schedule", "[cpu][timeline]") {
+  std::mt19937_64 rng(Catch::rngSeed());
+  const sim::Machine m = test_machine();
+  for (int trial = 0; trial < 60; ++trial) {
+    Problem p = test::random_problem(rng, 5, 20000);
+    p.tile_kv = 64;
+    const Policy pol = Policy(trial % 3);
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 5) : 1 + int(rng() % 400));
+    const Schedule s = plan.view();
+    const sim::Timeline tl = sim::model_timeline(p, s, m);
+    INFO(describe(p) << " " << s.print());
+    std::map<int32_t, int> segs, partials, ctas;
+    int merges = 0;
+    for (const sim::Event& e : tl.events) {
+      REQUIRE(e.t0 >= 0);
+      REQUIRE(e.t1 >= e.t0);
+      REQUIRE(e.t1 <= tl.kernel_us + 1e-9);
+      REQUIRE(e.sm >= 0);
+      REQUIRE(e.sm < m.num_sms);
+      if (e.kind == sim::EventKind::segment) ++segs[e.cta];
+      if (e.kind == sim::EventKind::partial) ++partials[e.cta];
+      if (e.kind == sim::EventKind::cta) ++ctas[e.cta];
+      merges += e.kind == sim::EventKind::merge;
+    }
+    int split_units = 0;
+    for (int32_t u = 0; u < s.num_units(); ++u) split_units += s.num_contributors(u) > 1;
+    REQUIRE(merges == split_units);  // exactly one merge per split unit
+    for (int32_t c = 0; c < s.num_ctas; ++c) {
+      const auto segments = segments_of(s, c);
+      int incomplete = 0;
+      for (const Segment& g : segments) incomplete += !g.complete;
+      REQUIRE(segs[c] == int(segments.size()));
+      REQUIRE(partials[c] == incomplete);
+      REQUIRE(ctas[c] == 1);
+    }
+    // never faster than the bytes over the memory bandwidth
+    REQUIRE(tl.kernel_us >= p.kv_bytes() / (m.mem_gbps * 1e3));
+    // deterministic
+    REQUIRE(sim::model_timeline(p, s, m).kernel_us == tl.kernel_us);
+  }
+}
+
+TEST_CASE("the model prefers stream-K where one head is long and no split where units fill the card", "[cpu][timeline]") {
+  const sim::Machine m = test_machine();
+  auto time = [&](const Problem& p, Policy pol, int n) {
+    const Plan plan = make_plan(p, pol, n);
+    return sim::model_timeline(p, plan.view(), m).kernel_us;
+  };
+  const Problem longp = make_uniform(1, 32, 32, 128, 524288);
+  CHECK(time(longp, Policy::stream_k, 264) * 2 < time(longp, Policy::no_split, 1));
+  const Problem wide = make_uniform(8, 32, 32, 128, 1024);  // 256 units of 16 tiles: already balanced
+  CHECK(time(wide, Policy::no_split, 1) <= time(wide, Policy::stream_k, 264));
+}
+
+TEST_CASE("machine presets round-trip and name what is wrong", "[cpu][timeline]") {
+  sim::Machine m = test_machine();
+  m.mem_gbps = 4321;
+  const sim::Machine r = sim::Machine::from_json(m.to_json());
+  REQUIRE(r.mem_gbps == 4321);
+  REQUIRE(r.name == "test");
+  REQUIRE_THROWS_WITH(sim::Machine::from_json("{"), Catch::Contains("not JSON"));
+  nlohmann::json j = nlohmann::json::parse(m.to_json());
+  j.erase("sm_gbps");
+  REQUIRE_THROWS_WITH(sim::Machine::from_json(j.dump()), Catch::Contains("sm_gbps"));
+  j = nlohmann::json::parse(m.to_json());
+  j["launch_us"] = -1;
+  REQUIRE_THROWS_WITH(sim::Machine::from_json(j.dump()), Catch::Contains("launch_us"));
+}
+
+TEST_CASE("measured traces become the same events, and both draw and export", "[cpu][timeline]") {
+  const Problem p = make_uniform(2, 8, 2, 128, 3000);
+  const Plan plan = make_plan(p, Policy::stream_k, 10);
+  const Schedule s = plan.view();
+  // a synthetic kernel record: CTA c on SM c % 4, each segment 1 us long
+  const int kseg = 4;
+  std::vector<int64_t> trace(size_t(s.num_ctas) * (4 + 5 * kseg), 0);
+  for (int32_t c = 0; c < s.num_ctas; ++c) {
+    int64_t* r = trace.data() + c * (4 + 5 * kseg);
+    const auto segments = segments_of(s, c);
+    r[0] = c % 4, r[1] = 1000000 + c * 100, r[3] = int64_t(segments.size());
+    int64_t t = r[1];
+    for (size_t k = 0; k < segments.size(); ++k) {
+      int64_t* g = r + 4 + 5 * k;
+      g[0] = segments[k].unit, g[1] = t, g[2] = t + 800, g[3] = t + 900, g[4] = t + 1000;
+      t += 1000;
+    }
+    r[2] = t;
+  }
+  const sim::Timeline meas = sim::from_trace(trace, s.num_ctas, kseg, "synthetic");
+  int segs = 0;
+  for (const sim::Event& e : meas.events) segs += e.kind == sim::EventKind::segment;
+  int expected = 0;
+  for (int32_t c = 0; c < s.num_ctas; ++c) expected += int(segments_of(s, c).size());
+  REQUIRE(segs == expected);
+  REQUIRE(meas.kernel_us > 0);
+  const sim::Timeline model = sim::model_timeline(p, s, test_machine());
+  const std::string svg = sim::timeline_svg({model, meas}, s, "test");
+  CHECK(svg.find("<svg") == 0);
+  CHECK(svg.find("measured synthetic") != std::string::npos);
+  const auto j = nlohmann::json::parse(sim::chrome_trace_json({model, meas}));
+  CHECK(j["traceEvents"].size() == model.events.size() + meas.events.size() + 2);
+  REQUIRE_THROWS_WITH(sim::from_trace(std::vector<int64_t>(3), s.num_ctas, kseg, "x"), Catch::Contains("too short"));
+}
