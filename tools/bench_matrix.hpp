@@ -15,6 +15,11 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
   auto add = [&](int b, int hq, int hk, int d, int64_t ctx) { out.push_back(make_uniform(b, hq, hk, d, ctx)); };
   if (name == "check") {  // issue 3's first speed check
     add(1, 32, 32, 128, 524288);
+  } else if (name == "large") {  // where SM-speed imbalance shows
+    add(1, 32, 32, 128, 524288);
+    add(16, 32, 8, 128, 131072);
+    add(1, 32, 8, 128, 131072);
+    add(1, 32, 32, 128, 16384);
   } else if (name == "quick") {
     for (int64_t ctx : {1024, 4096, 16384, 65536, 131072, 524288}) add(1, 32, 32, 128, ctx);
     for (int64_t ctx : {1024, 8192, 131072}) add(8, 32, 32, 128, ctx);

@@ -153,6 +153,8 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "timed graph replays per row (median)")->capture_default_str();
   app.add_option("--csv", csv, "write every row here");
   std::string trace_dir;
+  std::vector<int> sweep;
+  app.add_option("--sweep-grid", sweep, "also time stream-K at these grid sizes (an experiment; rows go to stderr)")->delimiter(',');
   app.add_option("--trace-dir", trace_dir, "also record one traced stream-K run per row as <dir>/trace_<row>.json");
   CLI11_PARSE(app, argc, argv);
 
@@ -184,6 +186,18 @@ int main(int argc, char** argv) {
       rows.push_back(Row{describe(p), name, lean_plan_num_ctas(plan), us, gbps, gbps / read_gbps});
       std::fprintf(stderr, "%-50s %-11s %6d CTAs %10.1f us %7.0f GB/s\n", rows.back().problem.c_str(), name, rows.back().ctas, us, gbps);
       if (!trace_dir.empty() && pol == LEAN_STREAM_K) write_trace(trace_dir, rows.size() / 3, p, plan, ws, ws_bytes, in, prop.name);
+      cudaFree(ws);
+      lean_plan_destroy(plan);
+    }
+    for (int g : sweep) {  // stream-K at other grids, e.g. oversubscribed to let the block scheduler balance SMs
+      lean_plan plan;
+      check(lean_plan_create(&lp, LEAN_STREAM_K, g, 0, &plan), "plan");
+      void* ws;
+      const size_t ws_bytes = lean_plan_workspace_bytes(plan);
+      check(cudaMalloc(&ws, ws_bytes), "workspace");
+      check(lean_plan_upload(plan, ws, ws_bytes, nullptr), "upload");
+      const double us = time_decode(plan, ws, ws_bytes, in, reps);
+      std::printf("sweep %-50s stream-k G=%-5d %10.1f us %7.0f GB/s\n", describe(p).c_str(), g, us, p.kv_bytes() / (us * 1e3));
       cudaFree(ws);
       lean_plan_destroy(plan);
     }
