@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
   gl->add_option("dir", list_dir, "directory")->capture_default_str();
 
   ProblemFlags pf_tl;
-  std::string preset, measured, tl_svg, tl_json, csv, matrix = "quick", report;
+  std::string preset, measured, tl_svg, tl_json, csv, matrix = "quick", report, fit_name, fit_out;
   int iterations = 400;
   auto* tl = app.add_subcommand("timeline", "per-SM timeline model of a problem on a card; calibrate and evaluate it");
   tl->require_subcommand(0, 1);
@@ -179,8 +179,8 @@ int main(int argc, char** argv) {
   cal->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
   cal->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
   cal->add_option("--start", preset, "starting preset")->required()->check(CLI::ExistingFile);
-  cal->add_option("--name", tl_svg, "name of the fitted machine")->required();
-  cal->add_option("-o,--out", tl_json, "write the fitted preset here")->required();
+  cal->add_option("--name", fit_name, "name of the fitted machine")->required();
+  cal->add_option("-o,--out", fit_out, "write the fitted preset here")->required();
   cal->add_option("--iterations", iterations, "Nelder-Mead iterations")->capture_default_str();
   auto* ev = tl->add_subcommand("evaluate", "model vs measured for every row of a lean_bench CSV");
   ev->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
@@ -254,9 +254,9 @@ int main(int argc, char** argv) {
     } else if (*cal) {
       const auto rows = tools::read_bench_csv(csv, matrix);
       sim::Machine m = sim::calibrate(tools::read_preset(preset), rows, iterations);
-      m.name = tl_svg;
-      write_text(tl_json, m.to_json());
-      fmt::print("fitted {} to {} rows of {}: wrote {}\n{}", m.name, rows.size(), csv, tl_json, m.to_json());
+      m.name = fit_name;
+      write_text(fit_out, m.to_json());
+      fmt::print("fitted {} to {} rows of {}: wrote {}\n{}", m.name, rows.size(), csv, fit_out, m.to_json());
       fmt::print("{}", tools::timeline_evaluate(rows, m));
     } else if (*ev) {
       const std::string md = tools::timeline_evaluate(tools::read_bench_csv(csv, matrix), tools::read_preset(preset));
