@@ -5,15 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lean/sim/timeline.hpp"
+
 namespace lean::tools {
-namespace {
-
-std::string unit_colour(int32_t u) {
-  const double hue = std::fmod(u * 137.50776, 360.0);  // golden-angle hues keep neighbours apart
-  return fmt::format("hsl({:.0f},65%,{}%)", hue, u % 2 ? 55 : 68);
-}
-
-}  // namespace
+using sim::unit_colour;
 
 std::string plan_svg(const Schedule& s, const std::string& title) {
   const double left = 70, top = 40, width = 1100;

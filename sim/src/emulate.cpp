@@ -35,7 +35,7 @@ struct WarpState {
 void merge_like_kernel(int n, const std::vector<const float*>& lse_of, const std::vector<const float*>& o_of, int g, int D,
                        float* lse, float* o) {
   const int chunks = g * (D / 4);
-  const int groups = std::max(1, std::min(KernelShape::kWarps * 32 / chunks, n));
+  const int groups = std::max(1, std::min(KernelShape::kThreads / chunks, n));
   for (int r = 0; r < g; ++r) {
     float m = kNegInf;
     for (int j = 0; j < n; ++j) m = std::max(m, lse_of[j][r]);

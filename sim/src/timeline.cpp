@@ -39,14 +39,14 @@ double segment_bytes(const Problem& p, const Schedule& s, const Segment& seg) {
   return double(t1 - t0) * 2.0 * p.head_dim * 2.0;
 }
 
-std::string colour(int32_t u) {
-  const double hue = std::fmod(u * 137.50776, 360.0);
+}  // namespace
+
+std::string unit_colour(int32_t u) {
+  const double hue = std::fmod(u * 137.50776, 360.0);  // golden-angle hues keep neighbours apart
   std::ostringstream o;
-  o << "hsl(" << int(hue) << ",65%," << (u % 2 ? 55 : 68) << "%)";
+  o << "hsl(" << std::lround(hue) << ",65%," << (u % 2 ? 55 : 68) << "%)";
   return o.str();
 }
-
-}  // namespace
 
 const char* to_string(EventKind k) {
   switch (k) {
@@ -132,8 +132,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     const Phase& ph = c.phases.front();
     c.remaining = ph.amount;
     if (ph.type == PhaseType::stream) ++streaming[c.sm];
-    if (ph.type == PhaseType::fixed && ph.kind == EventKind::segment) c.event_start = now;  // segment = fill + stream
-    if (ph.kind != EventKind::segment) c.event_start = now;
+    if (ph.type == PhaseType::fixed) c.event_start = now;  // a segment's event spans its fill and its stream
     return true;
   };
   // Starts CTA id on sm; a CTA with no work ends at once and hands its slot to the next waiting.
@@ -352,7 +351,7 @@ std::string timeline_svg(const std::vector<Timeline>& tls, const Schedule& s, co
     for (const Event& e : tls[i].events) {
       if (e.kind == EventKind::cta) continue;
       const double y = top + e.sm * sm_h + lane_of[i][e.cta] * lane_h;
-      const std::string fill = e.kind == EventKind::segment ? colour(e.unit) : e.kind == EventKind::partial ? "#999" : "black";
+      const std::string fill = e.kind == EventKind::segment ? unit_colour(e.unit) : e.kind == EventKind::partial ? "#999" : "black";
       o << "<rect x='" << x(e.t0) << "' y='" << y << "' width='" << std::max(0.3, x(e.t1) - x(e.t0)) << "' height='" << lane_h
         << "' fill='" << fill << "'><title>" << to_string(e.kind) << " cta " << e.cta << " sm " << e.sm << " unit " << e.unit
         << " " << e.t0 << "-" << e.t1 << " us</title></rect>\n";

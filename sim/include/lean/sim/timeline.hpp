@@ -67,6 +67,9 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
 /// then per segment: unit, t_begin, t_streamed, t_written, t_merged], globaltimer ns.
 Timeline from_trace(const std::vector<int64_t>& trace, int num_ctas, int max_segments, const std::string& card);
 
+/// Colour of a unit (sequence, kv head) in every picture, so plans and timelines match.
+std::string unit_colour(int32_t unit);
+
 /// Pictures: one row per SM; model above measured on one time axis when both are given.
 std::string timeline_svg(const std::vector<Timeline>& timelines, const Schedule& s, const std::string& title);
 std::string chrome_trace_json(const std::vector<Timeline>& timelines);
