@@ -20,6 +20,10 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
     add(16, 32, 8, 128, 131072);
     add(1, 32, 8, 128, 131072);
     add(1, 32, 32, 128, 16384);
+  } else if (name == "merge") {  // many contributors: the merge tree's fan-in matters
+    for (int64_t ctx : {16384, 131072, 524288}) add(1, 32, 1, 128, ctx);
+    add(1, 32, 8, 128, 4096);
+    add(1, 32, 32, 128, 1024);
   } else if (name == "quick") {
     for (int64_t ctx : {1024, 4096, 16384, 65536, 131072, 524288}) add(1, 32, 32, 128, ctx);
     for (int64_t ctx : {1024, 8192, 131072}) add(8, 32, 32, 128, ctx);
@@ -33,7 +37,7 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
     for (int i = 1; i < 16; ++i) r.seq_lens.push_back(1024 + 200 * i);
     out.push_back(r);
   } else {
-    throw std::runtime_error("unknown matrix '" + name + "' (check, quick)");
+    throw std::runtime_error("unknown matrix '" + name + "' (check, large, merge, quick)");
   }
   return out;
 }

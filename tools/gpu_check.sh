@@ -5,7 +5,8 @@
 #   tools/gpu_check.sh run    on the GPU machine (needs only the NVIDIA driver, CUDA's
 #                             compute-sanitizer and nvidia-smi): prints the card, runs every GPU
 #                             test, memcheck and racecheck on small cases, our speed table and
-#                             the peer benchmark (bench/peers.py, PyTorch in the same process).
+#                             the peer benchmark (bench/peers.py, PyTorch in the same process);
+#                             LEAN_MERGE_SWEEP=1 adds a merge fan-in x grid sweep.
 # GPU machines here have CUDA, CMake and PyTorch but no HDF5, Eigen or Catch2, so the binaries
 # travel with everything they need linked in. Logs go to $OUT (default gpu-out/).
 set -uo pipefail
@@ -41,6 +42,15 @@ run)
       awk '/Function : .*decode_kernelILi128E6__halfLi1E/{on=1;next} /Function :/{on=0} on' |
       grep -oE "HMMA\.[0-9A-Z.]+|LDGSTS[.A-Z0-9]*|LDSM[.A-Z0-9]*|MUFU\.EX2|LDL[.A-Z0-9]*|STL[.A-Z0-9]*|RED[.A-Z0-9]*|ATOMG[.A-Z0-9]*|MEMBAR[.A-Z]*" |
       sort | uniq -c | tee "$OUT/sass_d128_fp16.txt"
+  fi
+  if [ "${LEAN_MERGE_SWEEP:-0}" = 1 ]; then
+    echo "== merge tree: fan-in x grid sweep (matrix 'merge', stream-K)"
+    for f in auto 0 2 4 8 16 32; do
+      if [ $f = auto ]; then unset LEAN_MERGE_FANIN; else export LEAN_MERGE_FANIN=$f; fi
+      "$BIN/lean_bench" --matrix merge --sweep-grid 32,64,96,132,198,264 >"$OUT/merge_f$f.txt" 2>&1 || status=1
+      echo "fan-in $f: $(grep -c sweep "$OUT/merge_f$f.txt") sweep rows"
+    done
+    unset LEAN_MERGE_FANIN
   fi
   echo "== speed"
   mkdir -p "$OUT/traces"

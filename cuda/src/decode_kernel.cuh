@@ -124,6 +124,103 @@ __device__ __forceinline__ void write_merged(const DecodeParams& p, int64_t q_ro
   if (p.lse && col == 0) p.lse[q_row0 + r] = lse;
 }
 
+// ---- the cross-CTA merge ----------------------------------------------------------------------
+
+/// Counts this CTA's published partial on `counter` and says whether it was the last of `n`.
+/// The barrier orders every thread's partial stores before thread 0's device-scope acq_rel
+/// count: it releases our partial and, for the last arrival, acquires all others (CUTLASS's
+/// barrier pattern; one fence per CTA instead of a MEMBAR.SC per thread, which cost ~4 us per
+/// split segment on H100, bench/NOTES.md).
+__device__ __forceinline__ bool arrive(int32_t* counter, int n, int& s_last) {
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    ::cuda::atomic_ref<int32_t, ::cuda::thread_scope_device> count(*counter);
+    s_last = count.fetch_add(1, ::cuda::memory_order_acq_rel) == n - 1;
+  }
+  __syncthreads();
+  return s_last;
+}
+
+/// Merges the n published partials at workspace slots slot0, slot0 + stride, ... in that order:
+/// into the output rows from q_row0, or (q_row0 < 0) in place into slot0 as a partial again.
+/// sim/src/emulate.cpp mirrors the arithmetic order.
+template <int D, typename Elem, typename C>
+__device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride, int n, int64_t q_row0, float* sRowM,
+                               float* sO) {
+  constexpr float kNegInf = -INFINITY;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = p.group;
+  float* plse = p.part_lse + int64_t(slot0) * g;
+  float* po_all = p.part_o + int64_t(slot0) * g * D;
+  const int64_t lse_step = int64_t(stride) * g, o_step = int64_t(stride) * g * D;
+  // pass 1: per row, one warp reduces the contributors' LSEs: lanes stride over them,
+  // then a fixed xor tree
+  for (int r = warp; r < g; r += C::kWarps) {
+    float m = kNegInf, sum = 0.f;
+    for (int j = lane; j < n; j += 32) m = fmaxf(m, __ldcg(plse + j * lse_step + r));
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
+    if (m != kNegInf)
+      for (int j = lane; j < n; j += 32) sum += expf(__ldcg(plse + j * lse_step + r) - m);
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+    if (lane == 0) sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
+  }
+  __syncthreads();
+  // pass 2: O = sum_j exp(lse_j - lse) O_j, contributors added in order, loads issued 8 at a
+  // time (one merging CTA is latency-bound). When the output has fewer float4 chunks than
+  // threads, `groups` threads share a chunk, each summing a contiguous block of contributors;
+  // the blocks are then added in order through shared memory.
+  auto store = [&](int r, int col, float4 v) {
+    if (q_row0 >= 0) write_merged<D, Elem>(p, q_row0, r, col, v, sRowM[r]);
+    else __stcg(reinterpret_cast<float4*>(po_all + r * D + col), v);  // no other thread reads this chunk
+  };
+  constexpr int kBatch = D <= 128 ? 8 : 4;  // loads in flight per thread, within the register budget
+  const int chunks = g * (D / 4);
+  const int groups = max(1, min(C::kThreads / chunks, n));
+  float4* sAcc = reinterpret_cast<float4*>(sO);  // [groups, chunks]; sO is free again
+  for (int i = tid; i < (groups > 1 ? groups * chunks : chunks); i += C::kThreads) {
+    const int chunk = i % chunks, grp = i / chunks;
+    const int r = chunk / (D / 4), col = (chunk % (D / 4)) * 4;
+    const float L = sRowM[r];
+    float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
+    if (L != kNegInf) {
+      const int j0 = grp * n / groups, j1 = (grp + 1) * n / groups;
+      for (int j = j0; j < j1; j += kBatch) {
+        float lj[kBatch];
+        float4 oj[kBatch];
+#pragma unroll
+        for (int k = 0; k < kBatch; ++k)
+          if (j + k < j1) {
+            lj[k] = __ldcg(plse + (j + k) * lse_step + r);
+            oj[k] = __ldcg(reinterpret_cast<const float4*>(po_all + (j + k) * o_step + r * D + col));
+          }
+#pragma unroll
+        for (int k = 0; k < kBatch; ++k)
+          if (j + k < j1) {
+            const float w = expf(lj[k] - L);
+            acc4.x += w * oj[k].x, acc4.y += w * oj[k].y, acc4.z += w * oj[k].z, acc4.w += w * oj[k].w;
+          }
+      }
+    }
+    if (groups > 1) sAcc[grp * chunks + chunk] = acc4;
+    else store(r, col, acc4);
+  }
+  if (groups > 1) {
+    __syncthreads();
+    for (int chunk = tid; chunk < chunks; chunk += C::kThreads) {
+      float4 acc4 = sAcc[chunk];
+      for (int grp = 1; grp < groups; ++grp) {
+        const float4 v = sAcc[grp * chunks + chunk];
+        acc4.x += v.x, acc4.y += v.y, acc4.z += v.z, acc4.w += v.w;
+      }
+      store(chunk / (D / 4), (chunk % (D / 4)) * 4, acc4);
+    }
+  }
+  __syncthreads();  // every weight read: slot0's LSE may be replaced
+  if (q_row0 < 0)
+    for (int r = tid; r < g; r += C::kThreads) __stcg(plse + r, sRowM[r]);
+}
+
 // ---- the kernel -----------------------------------------------------------------------------
 
 template <int D, typename Elem, int MTiles>
@@ -362,79 +459,33 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
         __stcg(reinterpret_cast<float4*>(po + r * D + col), make_float4(v.x * inv, v.y * inv, v.z * inv, v.w * inv));
       }
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
-      // The barrier orders every thread's partial stores before thread 0's device-scope
-      // acq_rel count: it releases our partial and, for the last arrival, acquires all others
-      // (CUTLASS's barrier pattern; one fence per CTA instead of a MEMBAR.SC per thread, which
-      // cost ~4 us per split segment on H100, bench/NOTES.md).
-      __syncthreads();
-      if (tid == 0) {
-        const int n = s.num_contributors(seg.unit);
-        ::cuda::atomic_ref<int32_t, ::cuda::thread_scope_device> count(p.counters[seg.unit]);
-        s_last = count.fetch_add(1, ::cuda::memory_order_acq_rel) == n - 1;
+      const int first = s.first_cta(seg.unit), groups = s.merge_groups(seg.unit);
+      bool last = false;
+      if (groups == 1) {  // the last of all contributors merges them
+        last = arrive(p.counters + seg.unit, s.num_contributors(seg.unit), s_last);
+        if (trs) trs[3] = globaltimer();
+      } else {  // the last of a group merges it into the group's first slot; the last group merges the groups
+        const int k = (cta - first) / s.merge_fanin;
+        const bool group_last = arrive(p.counters + s.group_counter(seg.unit, k), s.group_size(seg.unit, k), s_last);
+        if (trs) trs[3] = globaltimer();
+        if (group_last) {
+          merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, seg.unit), 1, s.group_size(seg.unit, k), -1,
+                                     sRowM, sO);
+          if (tid == 0) p.counters[s.group_counter(seg.unit, k)] = 0;  // ready for the next launch
+          last = arrive(p.counters + seg.unit, groups, s_last);
+        }
       }
-      __syncthreads();
-      if (trs) trs[3] = trs[4] = globaltimer();
-      if (s_last) {  // every other partial is published: merge them in schedule order
-        const int first = s.first_cta(seg.unit), n = s.num_contributors(seg.unit);
-        const float* plse = p.part_lse + int64_t(s.partial_slot(first, seg.unit)) * g;  // slots are first+j+unit
-        const float* po_all = p.part_o + int64_t(s.partial_slot(first, seg.unit)) * g * D;
-        // pass 1: per row, one warp reduces the contributors' LSEs: lanes stride over them,
-        // then a fixed xor tree (sim/src/emulate.cpp mirrors this order)
-        for (int r = warp; r < g; r += C::kWarps) {
-          float m = kNegInf, sum = 0.f;
-          for (int j = lane; j < n; j += 32) m = fmaxf(m, __ldcg(plse + j * g + r));
-#pragma unroll
-          for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-          if (m != kNegInf)
-            for (int j = lane; j < n; j += 32) sum += expf(__ldcg(plse + j * g + r) - m);
-#pragma unroll
-          for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-          if (lane == 0) sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
-        }
-        __syncthreads();
-        // pass 2: O = sum_j exp(lse_j - lse) O_j. When the output has fewer float4 chunks than
-        // threads, `groups` threads share a chunk, each summing a contiguous block of
-        // contributors; the blocks are then added in order through shared memory.
-        const int chunks = g * (D / 4);
-        const int groups = max(1, min(C::kThreads / chunks, n));
-        float4* sAcc = reinterpret_cast<float4*>(sO);  // [groups, chunks]; sO is free again
-        for (int i = tid; i < (groups > 1 ? groups * chunks : chunks); i += C::kThreads) {
-          const int chunk = i % chunks, grp = i / chunks;
-          const int r = chunk / (D / 4), col = (chunk % (D / 4)) * 4;
-          const float L = sRowM[r];
-          float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
-          if (L != kNegInf) {
-            const int j0 = grp * n / groups, j1 = (grp + 1) * n / groups;
-#pragma unroll 4
-            for (int j = j0; j < j1; ++j) {
-              const float w = expf(__ldcg(plse + j * g + r) - L);
-              const float4 oj = __ldcg(reinterpret_cast<const float4*>(po_all + (int64_t(j) * g + r) * D + col));
-              acc4.x += w * oj.x, acc4.y += w * oj.y, acc4.z += w * oj.z, acc4.w += w * oj.w;
-            }
-          }
-          if (groups > 1) sAcc[grp * chunks + chunk] = acc4;
-          else write_merged<D, Elem>(p, q_row0, r, col, acc4, L);
-        }
-        if (groups > 1) {
-          __syncthreads();
-          for (int chunk = tid; chunk < chunks; chunk += C::kThreads) {
-            float4 acc4 = sAcc[chunk];
-            for (int grp = 1; grp < groups; ++grp) {
-              const float4 v = sAcc[grp * chunks + chunk];
-              acc4.x += v.x, acc4.y += v.y, acc4.z += v.z, acc4.w += v.w;
-            }
-            const int r = chunk / (D / 4), col = (chunk % (D / 4)) * 4;
-            write_merged<D, Elem>(p, q_row0, r, col, acc4, sRowM[r]);
-          }
-        }
+      if (last) {  // every partial (or group) is published: merge in schedule order, host first
+        const bool tree = groups > 1;
+        merge_partials<D, Elem, C>(p, s.partial_slot(first, seg.unit), tree ? s.merge_fanin : 1,
+                                   tree ? groups : s.num_contributors(seg.unit), q_row0, sRowM, sO);
         if (tid == 0) {
           p.counters[seg.unit] = 0;  // ready for the next launch
           if (p.record) p.record[s.num_ctas * 4 + seg.unit] = cta;
         }
         ++merges;
-        __syncthreads();
-        if (trs) trs[4] = globaltimer();
       }
+      if (trs) trs[4] = globaltimer();
     }
     __syncthreads();  // sO and the stats are reused by the next segment
     it = seg.end;

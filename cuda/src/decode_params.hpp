@@ -21,7 +21,7 @@ struct DecodeParams {
   int32_t num_q_heads;
   int32_t group;        // q heads per kv head
   float scale_log2;     // softmax scale * log2(e): the kernel works in exp2
-  int32_t* counters;    // [units] partials arrived; the merging CTA resets it to 0
+  int32_t* counters;    // [Schedule::num_counters()] arrivals; each merging CTA resets its counter to 0
   float* part_lse;      // [slots, group] natural-log LSE of each partial
   float* part_o;        // [slots, group, D] normalised partial O
   int32_t* record;      // null, or [num_ctas * 4 + units]: see lean_decode.h

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <cstring>
+#include <cstdlib>
 #include <string>
 
 #include "decode_params.hpp"
@@ -108,15 +109,24 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   int n = grid;
   if (policy == LEAN_STREAM_K && n == 0) n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm);
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
+  int fanin = -1;  // the planner's choice unless the benchmark's tuning override is set
+  if (const char* env = std::getenv("LEAN_MERGE_FANIN")) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end == env || *end != '\0' || v < 0 || v > 1 << 20)
+      return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
+    fanin = int(v);
+  }
   try {
-    plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n);
+    plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n,
+                           fanin);
   } catch (const Error& ex) {
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
   const Schedule s = plan->plan.view();
   if (s.num_ctas > prop.maxGridSize[0]) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: grid exceeds the device's limit");
   size_t off = 0;
-  plan->off_counters = off, off += align256(sizeof(int32_t) * s.num_units());
+  plan->off_counters = off, off += align256(sizeof(int32_t) * s.num_counters());
   plan->off_tile_begin = off, off += align256(sizeof(int32_t) * (s.num_seqs + 1));
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
   const size_t g = p.group_size();
@@ -153,7 +163,7 @@ lean_status lean_plan_upload(lean_plan plan, void* ws, size_t bytes, cudaStream_
   if (lean_status st = check_workspace(plan, ws, bytes, "lean_plan_upload")) return st;
   char* base = static_cast<char*>(ws);
   const Schedule s = plan->plan.view();
-  cudaError_t e = cudaMemsetAsync(base + plan->off_counters, 0, sizeof(int32_t) * s.num_units(), stream);
+  cudaError_t e = cudaMemsetAsync(base + plan->off_counters, 0, sizeof(int32_t) * s.num_counters(), stream);
   if (e == cudaSuccess)
     e = cudaMemcpyAsync(base + plan->off_tile_begin, plan->plan.seq_tile_begin().data(), sizeof(int32_t) * (s.num_seqs + 1),
                         cudaMemcpyHostToDevice, stream);

@@ -32,17 +32,17 @@ struct WarpState {
 /// The kernel's cross-CTA merge of n partials (decode_kernel.cuh, passes 1 and 2): one warp per
 /// row reduces the LSEs with lanes striding over contributors and an xor butterfly; the weighted
 /// sum of O is split into `groups` contiguous contributor blocks added in block order.
-void merge_like_kernel(int n, const std::vector<const float*>& lse_of, const std::vector<const float*>& o_of, int g, int D,
-                       float* lse, float* o) {
+template <typename LseOf, typename OOf>
+void merge_like_kernel(int n, LseOf lse_of, OOf o_of, int g, int D, float* lse, float* o) {
   const int chunks = g * (D / 4);
   const int groups = std::max(1, std::min(KernelShape::kThreads / chunks, n));
   for (int r = 0; r < g; ++r) {
     float m = kNegInf;
-    for (int j = 0; j < n; ++j) m = std::max(m, lse_of[j][r]);
+    for (int j = 0; j < n; ++j) m = std::max(m, lse_of(j)[r]);
     float L = kNegInf;
     if (m != kNegInf) {
       float lane[32] = {};
-      for (int j = 0; j < n; ++j) lane[j % 32] += std::exp(lse_of[j][r] - m);
+      for (int j = 0; j < n; ++j) lane[j % 32] += std::exp(lse_of(j)[r] - m);
       for (int off = 16; off > 0; off >>= 1) {
         float next[32];
         for (int l = 0; l < 32; ++l) next[l] = lane[l] + lane[l ^ off];
@@ -56,7 +56,7 @@ void merge_like_kernel(int n, const std::vector<const float*>& lse_of, const std
       for (int grp = 0; grp < groups; ++grp) {
         float acc = 0.f;
         if (L != kNegInf)
-          for (int j = grp * n / groups; j < (grp + 1) * n / groups; ++j) acc += std::exp(lse_of[j][r] - L) * o_of[j][r * D + d];
+          for (int j = grp * n / groups; j < (grp + 1) * n / groups; ++j) acc += std::exp(lse_of(j)[r] - L) * o_of(j)[r * D + d];
         total = grp == 0 ? acc : total + acc;
       }
       o[r * D + d] = total;
@@ -153,12 +153,10 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
     const int32_t first = s.first_cta(u), n = s.num_contributors(u);
     if (n < 2) continue;
     std::vector<float> o(size_t(g) * D), lse(g);
-    std::vector<const float*> lse_of(n), o_of(n);
-    for (int j = 0; j < n; ++j) {
-      lse_of[j] = part_lse[s.partial_slot(first + j, u)].data();
-      o_of[j] = part_o[s.partial_slot(first + j, u)].data();
-    }
-    merge_like_kernel(n, lse_of, o_of, g, D, lse.data(), o.data());
+    merge_in_schedule_order<float>(
+        s, u, g, D, [&](int j) -> const float* { return part_lse[s.partial_slot(first + j, u)].data(); },
+        [&](int j) -> const float* { return part_o[s.partial_slot(first + j, u)].data(); }, lse.data(), o.data(),
+        [&](int k, auto lse_of, auto o_of, float* ml, float* mo) { merge_like_kernel(k, lse_of, o_of, g, D, ml, mo); });
     store_final(s.unit(u), o.data(), lse.data());
   }
   return out;

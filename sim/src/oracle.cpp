@@ -145,7 +145,7 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
     }
   }
 
-  // step 2: per unit, merge the contributors' partials in ascending CTA order, host first.
+  // step 2: per unit, merge the contributors' partials in the kernel's order (host first).
   Replay r;
   r.out.o.assign(size_t(p.batch) * p.num_q_heads * D, 0.0);
   r.out.lse.assign(size_t(p.batch) * p.num_q_heads, kNegInf);
@@ -156,9 +156,10 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
     const size_t row0 = size_t(un.seq) * p.num_q_heads + size_t(un.head) * g;
     double* lse = r.out.lse.data() + row0;
     double* o = r.out.o.data() + row0 * D;
-    merge_states<double>(
-        k, [&](int j) { return slots[s.partial_slot(first + j, u)].lse.data(); },
-        [&](int j) { return slots[s.partial_slot(first + j, u)].o.data(); }, g, D, lse, o);
+    merge_in_schedule_order<double>(
+        s, u, g, D, [&](int j) -> const double* { return slots[s.partial_slot(first + j, u)].lse.data(); },
+        [&](int j) -> const double* { return slots[s.partial_slot(first + j, u)].o.data(); }, lse, o,
+        [&](int n, auto lse_of, auto o_of, double* ml, double* mo) { merge_states<double>(n, lse_of, o_of, g, D, ml, mo); });
   }
   if (keep_partials)
     for (Partial& pc : slots)

@@ -21,7 +21,7 @@ struct Phase {
   EventKind kind;
   double amount;  // microseconds (fixed) or bytes (stream)
   int32_t unit, tiles;
-  bool arrives;   // a partial: count it at the end; the last arrival merges
+  int32_t counter = -1, target = 0;  // at the end count on counter; the target-th arrival merges
 };
 
 struct Cta {
@@ -109,12 +109,22 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     ctas[c].id = c;
     for (const Segment& seg : segments_of(s, c)) {
       const int32_t tiles = seg.end - seg.begin;
-      ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.segment_us, seg.unit, tiles, false});
-      ctas[c].phases.push_back({PhaseType::stream, EventKind::segment, segment_bytes(p, s, seg), seg.unit, tiles, false});
-      if (!seg.complete) ctas[c].phases.push_back({PhaseType::fixed, EventKind::partial, m.partial_us, seg.unit, 0, true});
+      ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.segment_us, seg.unit, tiles});
+      ctas[c].phases.push_back({PhaseType::stream, EventKind::segment, segment_bytes(p, s, seg), seg.unit, tiles});
+      if (seg.complete) continue;
+      const int32_t u = seg.unit, groups = s.merge_groups(u), k = groups == 1 ? 0 : (c - s.first_cta(u)) / s.merge_fanin;
+      ctas[c].phases.push_back({PhaseType::fixed, EventKind::partial, m.partial_us, u, 0,
+                                groups == 1 ? u : s.group_counter(u, k), s.group_size(u, k)});
     }
   }
-  std::vector<int32_t> arrived(s.num_units(), 0);
+  // the merge the target-th arrival on `counter` runs (Schedule::merge_groups)
+  auto merge_phase = [&](int32_t unit, int32_t counter, int32_t arrivals) {
+    const double us = m.merge_us + m.merge_us_per_kb * partial_kb * arrivals;
+    if (counter >= s.num_units())  // a group: merged into a partial that counts on the unit
+      return Phase{PhaseType::fixed, EventKind::merge, us + m.partial_us, unit, 0, unit, s.merge_groups(unit)};
+    return Phase{PhaseType::fixed, EventKind::merge, us, unit, 0};
+  };
+  std::vector<int32_t> arrived(s.num_counters(), 0);
   std::vector<int> on_sm(m.num_sms, 0), streaming(m.num_sms, 0);
   std::deque<int32_t> waiting;
   Timeline tl;
@@ -187,10 +197,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
       } else if (ph.kind != EventKind::segment) {
         tl.events.push_back({ph.kind, c.id, c.sm, ph.unit, 0, c.event_start, now});
       }
-      if (ph.arrives && ++arrived[ph.unit] == s.num_contributors(ph.unit)) {
-        const double kb = partial_kb * s.num_contributors(ph.unit);
-        c.phases.push_front({PhaseType::fixed, EventKind::merge, m.merge_us + m.merge_us_per_kb * kb, ph.unit, 0, false});
-      }
+      if (ph.counter >= 0 && ++arrived[ph.counter] == ph.target) c.phases.push_front(merge_phase(ph.unit, ph.counter, ph.target));
       if (!begin_phase(c) && !waiting.empty()) {
         const int32_t next = waiting.front();
         waiting.pop_front();

@@ -74,6 +74,31 @@ void check_schedule(const Problem& p, const Schedule& s) {
     if (s.policy == Policy::no_split) REQUIRE(n == 1);
     if (s.policy == Policy::fixed_split) REQUIRE(n <= s.num_splits);
   }
+  // the merge tree: groups cover the contributors in order; every counter is distinct
+  std::set<int32_t> counters;
+  for (int32_t u = 0; u < s.num_units(); ++u) {
+    const int32_t n = s.num_contributors(u), groups = s.merge_groups(u);
+    REQUIRE(groups >= 1);
+    REQUIRE(counters.insert(u).second);
+    if (groups == 1) {
+      REQUIRE((s.merge_fanin == 0 || n <= s.merge_fanin));
+      REQUIRE(s.group_size(u, 0) == n);
+      continue;
+    }
+    REQUIRE(s.merge_fanin >= 1);
+    int32_t covered_n = 0;
+    for (int32_t k = 0; k < groups; ++k) {
+      const int32_t size = s.group_size(u, k);
+      REQUIRE(size >= 1);
+      REQUIRE(size <= s.merge_fanin);
+      covered_n += size;
+      const int32_t counter = s.group_counter(u, k);
+      REQUIRE(counter >= s.num_units());
+      REQUIRE(counter < s.num_counters());
+      REQUIRE(counters.insert(counter).second);
+    }
+    REQUIRE(covered_n == n);
+  }
 }
 
 }  // namespace
@@ -84,7 +109,8 @@ TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on
     const Problem p = test::random_problem(rng, 6, 3000);
     const int grid = 1 + int(rng() % 300);
     const Policy pol = Policy(trial % 3);
-    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid);
+    const int fanin = trial % 4 == 0 ? -1 : int(rng() % 6);  // the planner's, or forced (0: one level)
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid, fanin);
     check_schedule(p, plan.view());
   }
 }
@@ -136,7 +162,7 @@ TEST_CASE("print shows every derived value", "[cpu][schedule]") {
   const Plan plan = make_plan(p, Policy::stream_k, 7);
   const std::string s = plan.view().print();
   for (const char* key : {"policy=stream-k", "units=4", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
-                          "max_contributors=", "partial_slots="})
+                          "max_contributors=", "merge_fanin=", "partial_slots="})
     CHECK(s.find(key) != std::string::npos);
 }
 
@@ -177,4 +203,28 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
     REQUIRE(g >= 1);
     REQUIRE(g <= sms * per_sm);
   }
+}
+
+TEST_CASE("the planner merges through a tree only when one merge would read many large partials", "[cpu][schedule]") {
+  // MQA, 32 query heads on one KV head: 16 KB partials at head dim 128
+  const Problem mqa = make_uniform(1, 32, 1, 128, 131072);
+  const Plan many = make_plan(mqa, Policy::stream_k, 264);
+  const Schedule s = many.view();
+  INFO(s.print());
+  REQUIRE(s.num_contributors(0) == 264);
+  REQUIRE(s.merge_fanin == choose_merge_fanin(264, 4 * 32 * 128));
+  REQUIRE(s.merge_fanin * s.merge_fanin >= 264);  // about sqrt(n) per level
+  REQUIRE(s.merge_groups(0) == (264 + s.merge_fanin - 1) / s.merge_fanin);
+  // MHA: 512-byte partials, few per unit: one merge
+  const Problem mha = make_uniform(1, 32, 32, 128, 65536);
+  const Plan few = make_plan(mha, Policy::stream_k, 264);
+  REQUIRE(few.view().merge_fanin == 0);
+  REQUIRE(choose_merge_fanin(3, 1 << 20) == 0);           // too few to split
+  REQUIRE(choose_merge_fanin(256, 512) == 0);             // 128 KB: one CTA reads it
+  REQUIRE(choose_merge_fanin(257, 512) == 17);
+  // forced
+  const Plan flat = make_plan(mqa, Policy::stream_k, 264, 0), fives = make_plan(mqa, Policy::stream_k, 264, 5);
+  REQUIRE(flat.view().merge_groups(0) == 1);
+  REQUIRE(fives.view().merge_groups(0) == 53);
+  REQUIRE(fives.view().group_size(0, 52) == 4);
 }

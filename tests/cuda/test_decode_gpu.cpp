@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
+#include <string>
 
 #include "gpu_harness.hpp"
 #include "lean/golden/io.hpp"
@@ -157,6 +159,59 @@ TEST_CASE("the kernel's record matches the schedule", "[gpu][record]") {
   }
 }
 
+/// Plans made in its scope use merge fan-in `f` (lean_plan_create reads LEAN_MERGE_FANIN).
+struct ForcedFanin {
+  explicit ForcedFanin(int f) { setenv("LEAN_MERGE_FANIN", std::to_string(f).c_str(), 1); }
+  ~ForcedFanin() { unsetenv("LEAN_MERGE_FANIN"); }
+};
+
+TEST_CASE("two-level merges match the replay, repeat bitwise and report their mergers", "[gpu][tree]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 53);
+  int trees = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    Problem p = random_problem(rng);
+    if (trial % 3 == 0) {  // MQA-like: many contributors of large partials, the planner's own tree
+      p = make_uniform(1 + int(rng() % 2), 32, 1, trial % 2 ? 128 : 64, 20000 + int64_t(rng() % 50000));
+      p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
+    }
+    const uint64_t seed = rng();
+    const sim::GeneratedInputs in(p, seed, trial % 4 == 3 ? InputMode::stress : InputMode::normal);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, trial % 4 == 3 ? InputMode::stress : InputMode::normal, Layout{}, rng);
+    const int fanin = trial % 3 == 0 ? -1 : 1 + int(rng() % 5);
+    std::unique_ptr<ForcedFanin> forced(fanin > 0 ? new ForcedFanin(fanin) : nullptr);
+    const lean_policy pol = trial % 4 == 1 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
+    const int grid = pol == LEAN_STREAM_K ? (trial % 3 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
+    INFO("trial " << trial << " fan-in " << fanin);
+    check_run(dp, in, pol, grid, expected);
+    PlanHandle h(p, pol, grid);
+    const Schedule s = cuda::host_schedule(h.plan);
+    INFO(describe(p) << " " << s.print());
+    int split = 0;
+    for (int32_t u = 0; u < s.num_units(); ++u) trees += s.merge_groups(u) > 1, split += s.num_contributors(u) > 1;
+    // the counters are back at zero after each launch: a second launch repeats every bit
+    DeviceBuffer rec(size_t(s.num_ctas * 4 + s.num_units()) * 4);
+    cuda_check(cudaMemset(rec.ptr, 0xff, rec.bytes), "poison record");
+    dp.launch(h, static_cast<int32_t*>(rec.ptr));
+    const std::vector<uint16_t> first = dp.raw();
+    dp.launch(h);
+    REQUIRE(dp.raw() == first);
+    std::vector<int32_t> r(rec.bytes / 4);
+    cuda_check(cudaMemcpy(r.data(), rec.ptr, rec.bytes, cudaMemcpyDeviceToHost), "record");
+    int reported = 0;
+    for (int32_t c = 0; c < s.num_ctas; ++c) reported += r[c * 4 + 3];
+    CHECK(reported == split);  // one final merge per split unit, by one of its contributors
+    for (int32_t u = 0; u < s.num_units(); ++u)
+      if (s.num_contributors(u) > 0) {
+        CHECK(r[s.num_ctas * 4 + u] >= s.first_cta(u));
+        CHECK(r[s.num_ctas * 4 + u] < s.first_cta(u) + s.num_contributors(u));
+      }
+  }
+  std::printf("units merged through a two-level tree: %d\n", trees);
+  REQUIRE(trees >= 10);
+}
+
 TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "[gpu][determinism]") {
   require_gpu();
   std::mt19937_64 rng(Catch::rngSeed() + 41);
@@ -283,5 +338,7 @@ TEST_CASE("small cases for compute-sanitizer: every schedule, contiguous and pag
     check_run(dp, in, LEAN_STREAM_K, 7, expected);
     check_run(dp, in, LEAN_FIXED_SPLIT, 3, expected);
     check_run(dp, in, LEAN_NO_SPLIT, 0, expected);
+    const ForcedFanin tree(2);  // two-level merges
+    check_run(dp, in, LEAN_STREAM_K, 11, expected);
   }
 }

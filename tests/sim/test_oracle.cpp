@@ -75,8 +75,8 @@ TEST_CASE("the stream-K replay agrees with naive attention to 1e-12 for every gr
     const sim::GeneratedInputs in(p, rng(), mode);
     const sim::Output ref = sim::naive_attention(in);
     double worst = 0;
-    auto check = [&](Policy pol, int n) {
-      const Plan plan = make_plan(p, pol, n);
+    auto check = [&](Policy pol, int n, int fanin = -1) {
+      const Plan plan = make_plan(p, pol, n, fanin);
       const sim::Replay r = sim::replay(in, plan.view(), false);
       const double e = std::max(sim::compare(r.out.o, ref.o, p.head_dim).max_err, sim::compare_lse(r.out.lse, ref.lse).max_err);
       INFO(to_string(pol) << " n=" << n);
@@ -84,7 +84,9 @@ TEST_CASE("the stream-K replay agrees with naive attention to 1e-12 for every gr
       worst = std::max(worst, e);
     };
     for (int g = 1; g <= 264; ++g) check(Policy::stream_k, g);
+    for (int g = 1; g <= 264; g += 7) check(Policy::stream_k, g, 1 + g % 5);  // two-level merges
     for (int s = 1; s <= 16; ++s) check(Policy::fixed_split, s);
+    for (int s = 2; s <= 16; ++s) check(Policy::fixed_split, s, 2);
     check(Policy::no_split, 0);
     std::printf("replay vs naive (%s), worst over all grids: %.2e\n", to_string(mode), worst);
   }
@@ -121,7 +123,7 @@ TEST_CASE("the kernel emulation stays within its stated tolerance of float64", "
     p.tile_kv = 64 * (1 + int(rng() % 2));
     const sim::GeneratedInputs in(p, rng(), trial % 2 ? InputMode::stress : InputMode::normal);
     const sim::Output ref = sim::naive_attention(in);
-    const Plan plan = make_plan(p, Policy::stream_k, 1 + int(rng() % 40));
+    const Plan plan = make_plan(p, Policy::stream_k, 1 + int(rng() % 40), trial % 2 ? 2 + int(rng() % 4) : -1);
     const sim::Output emu = sim::emulate_kernel(in, plan.view());
     const sim::ErrorStats eo = sim::compare(emu.o, ref.o, p.head_dim), el = sim::compare_lse(emu.lse, ref.lse);
     INFO(describe(p) << " O " << eo.str() << " LSE " << el.str());

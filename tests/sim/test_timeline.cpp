@@ -26,7 +26,8 @@ TEST_CASE("the timeline model places every segment, partial and merge of the sch
     Problem p = test::random_problem(rng, 5, 20000);
     p.tile_kv = 64;
     const Policy pol = Policy(trial % 3);
-    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 5) : 1 + int(rng() % 400));
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 5) : 1 + int(rng() % 400),
+                                trial % 4 == 1 ? 2 + int(rng() % 4) : -1);
     const Schedule s = plan.view();
     const sim::Timeline tl = sim::model_timeline(p, s, m);
     INFO(describe(p) << " " << s.print());
@@ -43,9 +44,16 @@ TEST_CASE("the timeline model places every segment, partial and merge of the sch
       if (e.kind == sim::EventKind::cta) ++ctas[e.cta];
       merges += e.kind == sim::EventKind::merge;
     }
-    int split_units = 0;
-    for (int32_t u = 0; u < s.num_units(); ++u) split_units += s.num_contributors(u) > 1;
-    REQUIRE(merges == split_units);  // exactly one merge per split unit
+    int expected_merges = 0;  // one per split unit, plus one per group of a two-level merge
+    for (int32_t u = 0; u < s.num_units(); ++u)
+      expected_merges += (s.num_contributors(u) > 1) + (s.merge_groups(u) > 1 ? s.merge_groups(u) : 0);
+    std::map<int32_t, int> merges_of;
+    for (const sim::Event& e : tl.events) merges_of[e.unit] += e.kind == sim::EventKind::merge;
+    for (int32_t u = 0; u < s.num_units(); ++u) {
+      INFO("unit " << u << " of " << s.num_contributors(u) << " contributors, " << s.merge_groups(u) << " groups");
+      CHECK(merges_of[u] == (s.num_contributors(u) > 1) + (s.merge_groups(u) > 1 ? s.merge_groups(u) : 0));
+    }
+    REQUIRE(merges == expected_merges);
     for (int32_t c = 0; c < s.num_ctas; ++c) {
       const auto segments = segments_of(s, c);
       int incomplete = 0;

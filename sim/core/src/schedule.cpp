@@ -31,7 +31,12 @@ Schedule Plan::view() const& {
   return s;
 }
 
-Plan make_plan(const Problem& p, Policy policy, int n) {
+int choose_merge_fanin(int n, int64_t partial_bytes) {
+  if (n < 4 || int64_t(n) * partial_bytes <= kFlatMergeBytes) return 0;
+  return static_cast<int>(std::ceil(std::sqrt(double(n))));
+}
+
+Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   validate(p);
   Plan plan;
   // step 1: the linear iteration space, sequence-major, then kv head, then tile.
@@ -68,6 +73,14 @@ Plan make_plan(const Problem& p, Policy policy, int n) {
     throw Error("grid of " + std::to_string(ctas) + " CTAs plus " + std::to_string(units) +
                 " units overflows 32-bit workspace slot indices");
   s.num_ctas = static_cast<int32_t>(ctas);
+  // step 3: the merge tree, from a bound on the contributors of the longest unit
+  int64_t max_unit = 0;
+  for (int b = 0; b < p.batch; ++b) max_unit = std::max(max_unit, p.tiles_of(b));
+  const int64_t most = policy == Policy::stream_k
+                           ? std::min<int64_t>(ctas, max_unit == 0 ? 0 : (max_unit - 1) / std::max(1, s.tiles_per_cta) + 2)
+                           : std::min<int64_t>(s.num_splits, max_unit);
+  s.merge_fanin = merge_fanin >= 0 ? merge_fanin
+                                   : choose_merge_fanin(static_cast<int>(most), int64_t(4) * p.group_size() * p.head_dim);
   return plan;
 }
 
@@ -90,6 +103,11 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
   };
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
+  const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;
+  auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
+    const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes);
+    return f == 0 ? per_contributor * double(n) : kSplitCost + per_contributor * double(f + (n + f - 1) / f);
+  };
   // CTAs sharing an SM share its bandwidth: the critical path is the busiest SM's tiles
   // an SM with too few bytes in flight streams slower (measured: bench/NOTES.md)
   const double inflight = KernelShape::inflight_bytes(p.head_dim);
@@ -97,10 +115,9 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
     const int64_t per_sm = (g + num_sms - 1) / num_sms;
     const double starved = std::max(1.0, kInflightNeed / (double(per_sm) * inflight));
     const double longest = double((total + g - 1) / g * per_sm) * starved;
-    if (aligned(g)) return double(longest) + (g > units ? kSplitCost + per_contributor * double(g / units) : 0.0);
+    if (aligned(g)) return double(longest) + (g > units ? kSplitCost + merge_cost(g / units) : 0.0);
     const int64_t shortest = std::max<int64_t>(1, total / g);
-    const double contributors = double((max_unit + shortest - 1) / shortest + 1);
-    return double(longest) + kSplitCost + per_contributor * contributors;
+    return double(longest) + kSplitCost + merge_cost((max_unit + shortest - 1) / shortest + 1);
   };
   int64_t best = slots;
   double best_cost = cost(slots);
@@ -183,6 +200,7 @@ std::string Schedule::print() const {
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib
+    << " merge_fanin=" << merge_fanin
     << " partial_slots=" << num_partial_slots() << "}";
   return o.str();
 }

@@ -59,8 +59,10 @@ typedef struct {
 
 typedef struct lean_plan_s* lean_plan;
 
-/* grid: stream-K CTAs (0: every co-resident CTA of `device`), fixed-split splits (0: the
- * FlashAttention-2 heuristic), ignored for no-split. */
+/* grid: stream-K CTAs (0: the planner's choice among co-resident grids on `device`),
+ * fixed-split splits (0: the FlashAttention-2 heuristic), ignored for no-split. The merge tree's
+ * fan-in is the planner's unless the environment sets LEAN_MERGE_FANIN (0: one merge per unit;
+ * a tuning override for benchmarks). */
 lean_status lean_plan_create(const lean_problem* problem, lean_policy policy, int grid, int device, lean_plan* out);
 void lean_plan_destroy(lean_plan plan);
 size_t lean_plan_workspace_bytes(lean_plan plan);

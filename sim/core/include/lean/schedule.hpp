@@ -52,6 +52,7 @@ struct Schedule {
   int32_t num_splits;     ///< fixed split: CTAs per unit (1 for no split); 0 for stream-K
   int32_t tiles_per_cta;  ///< stream-K: tiles of a normal CTA
   int32_t big_ctas;       ///< stream-K: the first big_ctas CTAs take one tile more
+  int32_t merge_fanin;    ///< 0: a split unit merges all partials at once; F: in groups of F, then the groups
   const int32_t* seq_tile_begin;  ///< [num_seqs + 1] first linear tile of each sequence
   const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
 
@@ -113,6 +114,27 @@ struct Schedule {
   /// and the contributors of one unit occupy consecutive slots.
   LEAN_HD int32_t partial_slot(int32_t c, int32_t u) const { return c + u; }
   LEAN_HD int32_t num_partial_slots() const { return num_ctas + num_units(); }
+  /// Merge groups of unit u: contributors j = k*F .. k*F+F-1 form group k. With one group the
+  /// last contributor to arrive merges every partial; with several, the last to arrive in a group
+  /// merges the group into its first member's slot, and the last group to finish merges the groups
+  /// (slots F apart) into the output. Many large partials (MQA: 16 KB each) then spread over
+  /// several CTAs instead of streaming through one SM.
+  LEAN_HD int32_t merge_groups(int32_t u) const {
+    const int32_t n = num_contributors(u);
+    return merge_fanin > 0 && n > merge_fanin ? (n + merge_fanin - 1) / merge_fanin : 1;
+  }
+  /// Contributors in group k of unit u (0 <= k < merge_groups(u)).
+  LEAN_HD int32_t group_size(int32_t u, int32_t k) const {
+    const int32_t n = num_contributors(u);
+    if (merge_groups(u) == 1) return n;
+    return min32(merge_fanin, n - k * merge_fanin);
+  }
+  /// Arrival counters: [units] per unit, then [partial slots] per group, indexed by the slot of
+  /// the group's first member. Zero between launches (the merging CTA resets its counter).
+  LEAN_HD int32_t group_counter(int32_t u, int32_t k) const {
+    return num_units() + partial_slot(first_cta(u) + k * merge_fanin, u);
+  }
+  LEAN_HD int32_t num_counters() const { return num_units() + num_partial_slots(); }
   /// The segment of CTA c that starts at tile `it` of its range [.., range_end). A CTA walks
   /// its range as: it = begin; while (it < end) { seg = segment_at(c, it, end); ...; it = seg.end; }
   LEAN_HD Segment segment_at(int32_t c, int32_t it, int32_t range_end) const {
@@ -142,25 +164,32 @@ class Plan {
   const std::vector<int32_t>& seq_len() const { return seq_len_; }
 
  private:
-  friend Plan make_plan(const Problem&, Policy, int);
+  friend Plan make_plan(const Problem&, Policy, int, int);
   Schedule s_{};
   std::vector<int32_t> seq_tile_begin_, seq_len_;
 };
 
 /// Plans `problem` under `policy`. `n` is the grid size G for stream-K (the launcher passes the
 /// co-resident CTA count; tests sweep it) and the split count S for fixed split; ignored for no
-/// split. Validates the problem first and throws lean::Error naming what is wrong.
-Plan make_plan(const Problem& problem, Policy policy, int n);
+/// split. `merge_fanin` < 0 picks it with choose_merge_fanin; 0 forces one merge per unit.
+/// Validates the problem first and throws lean::Error naming what is wrong.
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = -1);
 
 /// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each: the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
-/// the merge on the critical path), plus, per contributor of the most-split unit, kContribCost
+/// the merge on the critical path), plus, per partial the most-split unit's merge reads (all of
+/// them, or F + n/F through a merge tree, which also pays a second kSplitCost), kContribCost
 /// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
 /// units evenly are costed exactly (no partial at all for G = units).
 /// The constants come from H100/H200 measurements (bench/NOTES.md).
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm);
+/// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
+/// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
+/// bytes the slower of the two levels reads (F + n/F partials).
+int choose_merge_fanin(int max_contributors, int64_t partial_bytes);
+inline constexpr int64_t kFlatMergeBytes = 128 * 1024;
 inline constexpr double kSplitCost = 2.0;
 inline constexpr double kContribCost = 0.05;
 /// K/V bytes an SM needs in flight to stream at full rate; fewer slow it proportionally.
@@ -170,6 +199,24 @@ inline constexpr double kInflightNeed = 80.0 * 1024;
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
 /// way that peer does.
 int fa2_num_splits(const Problem& problem, int slots);
+
+/// Merges unit u's partials in the kernel's order: contributor j's state is (lse_of(j), o_of(j));
+/// `merge(n, lse_of, o_of, out_lse, out_o)` merges n states in order. With several merge groups,
+/// each group is merged first, then the group states in group order (Schedule::merge_groups).
+template <typename T, typename LseOf, typename OOf, typename Merge>
+void merge_in_schedule_order(const Schedule& s, int32_t u, int rows, int d, LseOf lse_of, OOf o_of, T* lse, T* o,
+                             Merge merge) {
+  const int32_t groups = s.merge_groups(u);
+  if (groups == 1) return merge(s.num_contributors(u), lse_of, o_of, lse, o);
+  std::vector<T> glse(size_t(groups) * rows), go(size_t(groups) * rows * d);
+  for (int32_t k = 0; k < groups; ++k) {
+    const int32_t j0 = k * s.merge_fanin;
+    merge(s.group_size(u, k), [&](int j) { return lse_of(j0 + j); }, [&](int j) { return o_of(j0 + j); },
+          glse.data() + size_t(k) * rows, go.data() + size_t(k) * rows * d);
+  }
+  merge(groups, [&](int k) { return static_cast<const T*>(glse.data() + size_t(k) * rows); },
+        [&](int k) { return static_cast<const T*>(go.data() + size_t(k) * rows * d); }, lse, o);
+}
 
 /// The schedule flattened to index arrays: for golden files, the plan table and the SVG.
 struct ScheduleTable {
