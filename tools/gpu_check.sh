@@ -45,7 +45,7 @@ run)
   fi
   if [ "${LEAN_MERGE_SWEEP:-0}" = 1 ]; then
     echo "== merge tree: fan-in x grid sweep (matrix 'merge', stream-K)"
-    for f in auto 0 2 4 8 16 32; do
+    for f in ${LEAN_MERGE_FANINS:-auto 0 2 4 8 16 32}; do
       if [ $f = auto ]; then unset LEAN_MERGE_FANIN; else export LEAN_MERGE_FANIN=$f; fi
       "$BIN/lean_bench" --matrix merge --sweep-grid 32,64,96,132,198,264 >"$OUT/merge_f$f.txt" 2>&1 || status=1
       echo "fan-in $f: $(grep -c sweep "$OUT/merge_f$f.txt") sweep rows"

@@ -155,12 +155,15 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
   // pass 1: per row, one warp reduces the contributors' LSEs: lanes stride over them,
   // then a fixed xor tree
   for (int r = warp; r < g; r += C::kWarps) {
-    float m = kNegInf, sum = 0.f;
-    for (int j = lane; j < n; j += 32) m = fmaxf(m, __ldcg(plse + j * lse_step + r));
+    const float first = lane < n ? __ldcg(plse + lane * lse_step + r) : kNegInf;  // kept for the sum
+    float m = first, sum = 0.f;
+    for (int j = lane + 32; j < n; j += 32) m = fmaxf(m, __ldcg(plse + j * lse_step + r));
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-    if (m != kNegInf)
-      for (int j = lane; j < n; j += 32) sum += expf(__ldcg(plse + j * lse_step + r) - m);
+    if (m != kNegInf) {
+      if (lane < n) sum = expf(first - m);
+      for (int j = lane + 32; j < n; j += 32) sum += expf(__ldcg(plse + j * lse_step + r) - m);
+    }
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
     if (lane == 0) sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
@@ -189,11 +192,11 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
         float lj[kBatch];
         float4 oj[kBatch];
 #pragma unroll
-        for (int k = 0; k < kBatch; ++k)
-          if (j + k < j1) {
-            lj[k] = __ldcg(plse + (j + k) * lse_step + r);
-            oj[k] = __ldcg(reinterpret_cast<const float4*>(po_all + (j + k) * o_step + r * D + col));
-          }
+        for (int k = 0; k < kBatch; ++k) {  // unconditional (clamped) loads: a load under a branch
+          const int64_t jj = min(j + k, j1 - 1);  // makes ptxas wait for it at the join (3x slower)
+          lj[k] = __ldcg(plse + jj * lse_step + r);
+          oj[k] = __ldcg(reinterpret_cast<const float4*>(po_all + jj * o_step + r * D + col));
+        }
 #pragma unroll
         for (int k = 0; k < kBatch; ++k)
           if (j + k < j1) {
