@@ -60,7 +60,8 @@ const char* to_string(EventKind k) {
 
 std::string Machine::to_json() const {
   nlohmann::ordered_json j = {{"name", name},         {"num_sms", num_sms},       {"ctas_per_sm", ctas_per_sm},
-                              {"mem_gbps", mem_gbps}, {"sm_gbps", sm_gbps},       {"cta_gbps", cta_gbps}, {"inflight_exp", inflight_exp},
+                              {"mem_gbps", mem_gbps}, {"sm_gbps", sm_gbps},       {"cta_gbps", cta_gbps}, {"mem_exp", mem_exp}, {"inflight_exp", inflight_exp},
+                              {"fixed_split_us", fixed_split_us},
                               {"launch_us", launch_us}, {"segment_us", segment_us}, {"partial_us", partial_us},
                               {"merge_us", merge_us}, {"merge_us_per_kb", merge_us_per_kb}};
   return j.dump(2) + "\n";
@@ -86,7 +87,9 @@ Machine Machine::from_json(const std::string& text) {
   num("mem_gbps", m.mem_gbps);
   num("sm_gbps", m.sm_gbps);
   num("cta_gbps", m.cta_gbps);
+  num("mem_exp", m.mem_exp);
   num("inflight_exp", m.inflight_exp);
+  num("fixed_split_us", m.fixed_split_us);
   num("launch_us", m.launch_us);
   num("segment_us", m.segment_us);
   num("partial_us", m.partial_us);
@@ -107,6 +110,8 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   std::vector<Cta> ctas(s.num_ctas);
   for (int32_t c = 0; c < s.num_ctas; ++c) {
     ctas[c].id = c;
+    if (s.policy == Policy::fixed_split && !segments_of(s, c).empty())
+      ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.fixed_split_us, -1, 0});
     for (const Segment& seg : segments_of(s, c)) {
       const int32_t tiles = seg.end - seg.begin;
       ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.segment_us, seg.unit, tiles});
@@ -165,16 +170,20 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   }
   const double bytes_per_us = 1e3;  // 1 GB/s = 1e3 bytes per microsecond
   for (int guard = 0; guard < 50 * (s.num_ctas + s.num_units()) + 1000; ++guard) {
-    int active_sms = 0;
-    for (int sm = 0; sm < m.num_sms; ++sm) active_sms += streaming[sm] > 0;
-    const double sm_rate = std::min(m.sm_gbps, m.mem_gbps / std::max(1, active_sms)) * bytes_per_us;
+    // Little's law: n streaming CTAs ask for n * cta_gbps; memory delivers the soft minimum of
+    // that and mem_gbps (a lower mem_exp: a rounder knee, fewer CTAs in flight lose bandwidth)
+    int streaming_ctas = 0;
+    for (int sm = 0; sm < m.num_sms; ++sm) streaming_ctas += streaming[sm];
+    const double demand = std::max(1, streaming_ctas) * m.cta_gbps;
+    const double delivered = std::pow(std::pow(m.mem_gbps, -m.mem_exp) + std::pow(demand, -m.mem_exp), -1.0 / m.mem_exp);
+    const double cta_share = delivered / std::max(1, streaming_ctas) * bytes_per_us;
     double dt = std::numeric_limits<double>::infinity();
     bool any = false;
     for (Cta& c : ctas) {
       if (!c.running) continue;
       any = true;
       const Phase& ph = c.phases.front();
-      const double rate = ph.type == PhaseType::fixed ? 1.0 : std::min(m.cta_gbps * bytes_per_us, sm_rate / streaming[c.sm]);
+      const double rate = ph.type == PhaseType::fixed ? 1.0 : std::min(cta_share, m.sm_gbps * bytes_per_us / streaming[c.sm]);
       dt = std::min(dt, c.remaining / rate);
     }
     if (!any) break;
@@ -183,7 +192,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     for (Cta& c : ctas) {
       if (!c.running) continue;
       const Phase& ph = c.phases.front();
-      const double rate = ph.type == PhaseType::fixed ? 1.0 : std::min(m.cta_gbps * bytes_per_us, sm_rate / streaming[c.sm]);
+      const double rate = ph.type == PhaseType::fixed ? 1.0 : std::min(cta_share, m.sm_gbps * bytes_per_us / streaming[c.sm]);
       c.remaining -= rate * dt;
       if (c.remaining <= 1e-9 * std::max(1.0, ph.amount)) finished.push_back(c.id);
     }
@@ -224,13 +233,15 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
   auto get = [](const Machine& m) {
     return std::vector<double>{std::log(m.mem_gbps), std::log(m.sm_gbps),    std::log(m.cta_gbps), std::log(m.launch_us),
                                std::log(m.segment_us), std::log(m.partial_us), std::log(m.merge_us), std::log(m.merge_us_per_kb),
-                               std::log(m.inflight_exp)};
+                               std::log(m.inflight_exp), std::log(m.fixed_split_us), std::log(m.mem_exp)};
   };
   auto set = [&](const std::vector<double>& x) {
     Machine m = start;
     m.mem_gbps = std::exp(x[0]), m.sm_gbps = std::exp(x[1]), m.cta_gbps = std::exp(x[2]), m.launch_us = std::exp(x[3]);
     m.segment_us = std::exp(x[4]), m.partial_us = std::exp(x[5]), m.merge_us = std::exp(x[6]), m.merge_us_per_kb = std::exp(x[7]);
     m.inflight_exp = std::exp(x[8]);
+    m.fixed_split_us = std::exp(x[9]);
+    m.mem_exp = std::exp(x[10]);
     return m;
   };
   std::vector<Plan> plans;
@@ -247,7 +258,7 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
     return sum / double(rows.size());
   };
   // Nelder-Mead
-  const size_t n = 9;
+  const size_t n = 11;
   std::vector<std::vector<double>> simplex(n + 1, get(start));
   for (size_t i = 0; i < n; ++i) simplex[i + 1][i] += 0.5;
   std::vector<double> f(n + 1);

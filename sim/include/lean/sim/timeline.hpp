@@ -1,7 +1,9 @@
 // Per-SM timeline model of the decode kernel: given a schedule and a machine description, every
-// CTA's events placed on its SM, and the predicted kernel time. A fluid model: CTAs on an SM
-// share its bandwidth, active SMs share the memory bandwidth, rates are recomputed whenever a
-// phase starts or ends; fixed latencies (prologue, partial write, flag, merge) run at wall speed.
+// CTA's events placed on its SM, and the predicted kernel time. A fluid model: streaming CTAs
+// share what memory delivers for their combined demand (a soft minimum of demand and bandwidth,
+// so a grid with fewer CTAs in flight streams slower), capped per SM; rates are recomputed
+// whenever a phase starts or ends; fixed latencies (prologue, partial write, flag, merge) run at
+// wall speed.
 #pragma once
 
 #include <string>
@@ -19,9 +21,11 @@ struct Machine {
   int ctas_per_sm = 2;          ///< co-resident CTAs per SM of the head-dim-128 kernel
   double mem_gbps = 3000;       ///< DRAM bandwidth shared by all active SMs
   double sm_gbps = 40;          ///< the most one SM streams
-  double cta_gbps = 30;         ///< the most one head-dim-128 CTA streams (its bytes in flight)
+  double cta_gbps = 30;         ///< what one head-dim-128 CTA streams on an idle memory (its bytes in flight)
+  double mem_exp = 8;           ///< sharpness of the knee where the CTAs' demand meets mem_gbps (soft minimum)
   double inflight_exp = 1.0;    ///< other head dims stream cta_gbps * (bytes in flight ratio)^this
   double launch_us = 3;         ///< launch to first CTA start
+  double fixed_split_us = 1;    ///< extra start-up of a fixed-split CTA: measured, not explained (bench/NOTES.md)
   double segment_us = 1.5;      ///< per segment: Q load, pipeline fill, in-CTA warp merge
   double partial_us = 1.0;      ///< write a partial, fence, count it (flag atomic)
   double merge_us = 1.0;        ///< fixed cost of a cross-CTA merge
