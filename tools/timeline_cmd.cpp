@@ -159,9 +159,12 @@ std::string explain(const Problem& p, const sim::Machine& m) {
       if (e.kind == sim::EventKind::segment) busy_us += e.t1 - e.t0;
     }
     const double waves = double(s.num_ctas) / slots;
-    o << fmt::format("  {:<11} {:>5} CTAs ({:.2f} waves), longest CTA {} tiles, {} split units (<= {} partials each), "
+    const std::string tree = s.merge_fanin > 0 && max_contrib > s.merge_fanin
+                                 ? fmt::format(", merged in groups of {}", s.merge_fanin)
+                                 : std::string();
+    o << fmt::format("  {:<11} {:>5} CTAs ({:.2f} waves), longest CTA {} tiles, {} split units (<= {} partials each{}), "
                      "longest partial/merge step {:.1f} us, SM occupancy {:.0f}%: {:.1f} us\n",
-                     opt.name, s.num_ctas, waves, max_tiles, split_units, max_contrib, merge_us,
+                     opt.name, s.num_ctas, waves, max_tiles, split_units, max_contrib, tree, merge_us,
                      100 * busy_us / (tl.kernel_us * slots), tl.kernel_us);
     if (tl.kernel_us < best) best = tl.kernel_us, best_name = opt.name;
   }
