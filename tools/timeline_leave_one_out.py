@@ -1,3 +1,8 @@
+#!/usr/bin/env python3
+"""Held-out check of the timeline model: for each problem of bench/results/<card>/final/bench.csv,
+refit the preset without it (lean timeline calibrate), predict it (lean timeline evaluate), and
+report the error and whether a schedule within 3% of the fastest is named.
+Usage, from the repository root after building: tools/timeline_leave_one_out.py h100"""
 import csv, subprocess, sys, collections, os, tempfile, statistics
 card = sys.argv[1]
 src = f"bench/results/{card}/final/bench.csv"
