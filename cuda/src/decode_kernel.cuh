@@ -169,10 +169,10 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
     if (lane == 0) sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
   }
   __syncthreads();
-  // pass 2: O = sum_j exp(lse_j - lse) O_j, contributors added in order, loads issued 8 at a
-  // time (one merging CTA is latency-bound). When the output has fewer float4 chunks than
-  // threads, `groups` threads share a chunk, each summing a contiguous block of contributors;
-  // the blocks are then added in order through shared memory.
+  // pass 2: O = sum_j exp(lse_j - lse) O_j, contributors added in order, loads issued kBatch
+  // at a time (measured no faster than 4, H100, bench/NOTES.md step 15). When the output has
+  // fewer float4 chunks than threads, `groups` threads share a chunk, each summing a contiguous
+  // block of contributors; the blocks are then added in order through shared memory.
   auto store = [&](int r, int col, float4 v) {
     if (q_row0 >= 0) write_merged<D, Elem>(p, q_row0, r, col, v, sRowM[r]);
     else __stcg(reinterpret_cast<float4*>(po_all + r * D + col), v);  // no other thread reads this chunk
@@ -193,7 +193,7 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
         float4 oj[kBatch];
 #pragma unroll
         for (int k = 0; k < kBatch; ++k) {  // unconditional (clamped) loads: a load under a branch
-          const int64_t jj = min(j + k, j1 - 1);  // makes ptxas wait for it at the join (3x slower)
+          const int64_t jj = min(j + k, j1 - 1);  // makes ptxas wait for it at the join (2-3x slower merges)
           lj[k] = __ldcg(plse + jj * lse_step + r);
           oj[k] = __ldcg(reinterpret_cast<const float4*>(po_all + jj * o_step + r * D + col));
         }
@@ -453,7 +453,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       if (p.record && tid == 0) p.record[s.num_ctas * 4 + seg.unit] = cta;
       if (trs) trs[3] = trs[4] = globaltimer();
     } else {
-      const int32_t slot = s.partial_slot(cta, seg.unit);
+      const int32_t u = seg.unit, slot = s.partial_slot(cta, u);
       float* po = p.part_o + int64_t(slot) * g * D;
       for (int i = tid; i < g * (D / 4); i += C::kThreads) {
         const int r = i / (D / 4), col = (i % (D / 4)) * 4;
@@ -462,29 +462,23 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
         __stcg(reinterpret_cast<float4*>(po + r * D + col), make_float4(v.x * inv, v.y * inv, v.z * inv, v.w * inv));
       }
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
-      const int first = s.first_cta(seg.unit), groups = s.merge_groups(seg.unit);
-      bool last = false;
-      if (groups == 1) {  // the last of all contributors merges them
-        last = arrive(p.counters + seg.unit, s.num_contributors(seg.unit), s_last);
-        if (trs) trs[3] = globaltimer();
-      } else {  // the last of a group merges it into the group's first slot; the last group merges the groups
-        const int k = (cta - first) / s.merge_fanin;
-        const bool group_last = arrive(p.counters + s.group_counter(seg.unit, k), s.group_size(seg.unit, k), s_last);
-        if (trs) trs[3] = globaltimer();
-        if (group_last) {
-          merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, seg.unit), 1, s.group_size(seg.unit, k), -1,
-                                     sRowM, sO);
-          if (tid == 0) p.counters[s.group_counter(seg.unit, k)] = 0;  // ready for the next launch
-          last = arrive(p.counters + seg.unit, groups, s_last);
-        }
+      // count on our group's counter (the unit's, when it merges in one step); the last of a
+      // group of several merges it into the group's first slot and counts that on the unit
+      const int32_t first = s.first_cta(u), groups = s.merge_groups(u), k = s.group_of(cta, u);
+      bool last = arrive(p.counters + s.group_counter(u, k), s.group_size(u, k), s_last);
+      if (trs) trs[3] = globaltimer();
+      if (last && groups > 1) {
+        merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, u), 1, s.group_size(u, k), -1, sRowM, sO);
+        if (tid == 0) p.counters[s.group_counter(u, k)] = 0;  // ready for the next launch
+        last = arrive(p.counters + u, groups, s_last);
       }
       if (last) {  // every partial (or group) is published: merge in schedule order, host first
         const bool tree = groups > 1;
-        merge_partials<D, Elem, C>(p, s.partial_slot(first, seg.unit), tree ? s.merge_fanin : 1,
-                                   tree ? groups : s.num_contributors(seg.unit), q_row0, sRowM, sO);
+        merge_partials<D, Elem, C>(p, s.partial_slot(first, u), tree ? s.merge_fanin : 1, tree ? groups : s.num_contributors(u),
+                                   q_row0, sRowM, sO);
         if (tid == 0) {
-          p.counters[seg.unit] = 0;  // ready for the next launch
-          if (p.record) p.record[s.num_ctas * 4 + seg.unit] = cta;
+          p.counters[u] = 0;  // ready for the next launch
+          if (p.record) p.record[s.num_ctas * 4 + u] = cta;
         }
         ++merges;
       }

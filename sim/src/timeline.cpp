@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <iterator>
 #include <limits>
 #include <iomanip>
 #include <sstream>
@@ -110,16 +111,17 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   std::vector<Cta> ctas(s.num_ctas);
   for (int32_t c = 0; c < s.num_ctas; ++c) {
     ctas[c].id = c;
-    if (s.policy == Policy::fixed_split && !segments_of(s, c).empty())
+    const std::vector<Segment> segments = segments_of(s, c);
+    if (s.policy == Policy::fixed_split && !segments.empty())
       ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.fixed_split_us, -1, 0});
-    for (const Segment& seg : segments_of(s, c)) {
+    for (const Segment& seg : segments) {
       const int32_t tiles = seg.end - seg.begin;
       ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.segment_us, seg.unit, tiles});
       ctas[c].phases.push_back({PhaseType::stream, EventKind::segment, segment_bytes(p, s, seg), seg.unit, tiles});
       if (seg.complete) continue;
-      const int32_t u = seg.unit, groups = s.merge_groups(u), k = groups == 1 ? 0 : (c - s.first_cta(u)) / s.merge_fanin;
-      ctas[c].phases.push_back({PhaseType::fixed, EventKind::partial, m.partial_us, u, 0,
-                                groups == 1 ? u : s.group_counter(u, k), s.group_size(u, k)});
+      const int32_t k = s.group_of(c, seg.unit);
+      ctas[c].phases.push_back({PhaseType::fixed, EventKind::partial, m.partial_us, seg.unit, 0, s.group_counter(seg.unit, k),
+                                s.group_size(seg.unit, k)});
     }
   }
   // the merge the target-th arrival on `counter` runs (Schedule::merge_groups)
@@ -177,24 +179,23 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     const double demand = std::max(1, streaming_ctas) * m.cta_gbps;
     const double delivered = std::pow(std::pow(m.mem_gbps, -m.mem_exp) + std::pow(demand, -m.mem_exp), -1.0 / m.mem_exp);
     const double cta_share = delivered / std::max(1, streaming_ctas) * bytes_per_us;
+    auto rate = [&](const Cta& c) {  // bytes (or microseconds, for a fixed phase) per microsecond
+      return c.phases.front().type == PhaseType::fixed ? 1.0 : std::min(cta_share, m.sm_gbps * bytes_per_us / streaming[c.sm]);
+    };
     double dt = std::numeric_limits<double>::infinity();
     bool any = false;
     for (Cta& c : ctas) {
       if (!c.running) continue;
       any = true;
-      const Phase& ph = c.phases.front();
-      const double rate = ph.type == PhaseType::fixed ? 1.0 : std::min(cta_share, m.sm_gbps * bytes_per_us / streaming[c.sm]);
-      dt = std::min(dt, c.remaining / rate);
+      dt = std::min(dt, c.remaining / rate(c));
     }
     if (!any) break;
     now += dt;
     std::vector<int32_t> finished;
     for (Cta& c : ctas) {
       if (!c.running) continue;
-      const Phase& ph = c.phases.front();
-      const double rate = ph.type == PhaseType::fixed ? 1.0 : std::min(cta_share, m.sm_gbps * bytes_per_us / streaming[c.sm]);
-      c.remaining -= rate * dt;
-      if (c.remaining <= 1e-9 * std::max(1.0, ph.amount)) finished.push_back(c.id);
+      c.remaining -= rate(c) * dt;
+      if (c.remaining <= 1e-9 * std::max(1.0, c.phases.front().amount)) finished.push_back(c.id);
     }
     for (int32_t id : finished) {
       Cta& c = ctas[id];
@@ -230,18 +231,18 @@ std::vector<Event> Timeline::tiles() const {
 
 Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, int iterations) {
   // free parameters, optimised in log space so they stay positive
+  static constexpr double Machine::*kFree[] = {&Machine::mem_gbps,       &Machine::sm_gbps,        &Machine::cta_gbps,
+                                               &Machine::launch_us,      &Machine::segment_us,     &Machine::partial_us,
+                                               &Machine::merge_us,       &Machine::merge_us_per_kb, &Machine::inflight_exp,
+                                               &Machine::fixed_split_us, &Machine::mem_exp};
   auto get = [](const Machine& m) {
-    return std::vector<double>{std::log(m.mem_gbps), std::log(m.sm_gbps),    std::log(m.cta_gbps), std::log(m.launch_us),
-                               std::log(m.segment_us), std::log(m.partial_us), std::log(m.merge_us), std::log(m.merge_us_per_kb),
-                               std::log(m.inflight_exp), std::log(m.fixed_split_us), std::log(m.mem_exp)};
+    std::vector<double> x;
+    for (double Machine::*field : kFree) x.push_back(std::log(m.*field));
+    return x;
   };
   auto set = [&](const std::vector<double>& x) {
     Machine m = start;
-    m.mem_gbps = std::exp(x[0]), m.sm_gbps = std::exp(x[1]), m.cta_gbps = std::exp(x[2]), m.launch_us = std::exp(x[3]);
-    m.segment_us = std::exp(x[4]), m.partial_us = std::exp(x[5]), m.merge_us = std::exp(x[6]), m.merge_us_per_kb = std::exp(x[7]);
-    m.inflight_exp = std::exp(x[8]);
-    m.fixed_split_us = std::exp(x[9]);
-    m.mem_exp = std::exp(x[10]);
+    for (size_t i = 0; i < x.size(); ++i) m.*kFree[i] = std::exp(x[i]);
     return m;
   };
   std::vector<Plan> plans;
@@ -258,7 +259,7 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
     return sum / double(rows.size());
   };
   // Nelder-Mead
-  const size_t n = 11;
+  const size_t n = std::size(kFree);
   std::vector<std::vector<double>> simplex(n + 1, get(start));
   for (size_t i = 0; i < n; ++i) simplex[i + 1][i] += 0.5;
   std::vector<double> f(n + 1);

@@ -80,9 +80,12 @@ void check_schedule(const Problem& p, const Schedule& s) {
     const int32_t n = s.num_contributors(u), groups = s.merge_groups(u);
     REQUIRE(groups >= 1);
     REQUIRE(counters.insert(u).second);
+    const int32_t first = s.first_cta(u);
+    for (int32_t j = 0; j < n; ++j) REQUIRE(s.group_of(first + j, u) == (groups == 1 ? 0 : j / s.merge_fanin));
     if (groups == 1) {
       REQUIRE((s.merge_fanin == 0 || n <= s.merge_fanin));
       REQUIRE(s.group_size(u, 0) == n);
+      REQUIRE(s.group_counter(u, 0) == u);  // one step: the unit's own counter
       continue;
     }
     REQUIRE(s.merge_fanin >= 1);

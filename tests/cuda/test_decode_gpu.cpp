@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -180,7 +180,8 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
     const sim::Output expected = sim::naive_attention(in);
     DeviceProblem dp(p, nullptr, seed, trial % 4 == 3 ? InputMode::stress : InputMode::normal, Layout{}, rng);
     const int fanin = trial % 3 == 0 ? -1 : 1 + int(rng() % 5);
-    std::unique_ptr<ForcedFanin> forced(fanin > 0 ? new ForcedFanin(fanin) : nullptr);
+    std::optional<ForcedFanin> forced;
+    if (fanin > 0) forced.emplace(fanin);
     const lean_policy pol = trial % 4 == 1 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 3 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial << " fan-in " << fanin);

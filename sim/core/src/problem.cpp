@@ -1,5 +1,6 @@
 #include "lean/problem.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -29,6 +30,12 @@ int64_t Problem::total_tiles() const {
   int64_t n = 0;
   for (int b = 0; b < batch; ++b) n += tiles_of(b);
   return n * num_kv_heads;
+}
+
+int64_t Problem::max_tiles() const {
+  int64_t n = 0;
+  for (int b = 0; b < batch; ++b) n = std::max(n, tiles_of(b));
+  return n;
 }
 
 int64_t Problem::total_tokens() const {

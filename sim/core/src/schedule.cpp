@@ -31,6 +31,12 @@ Schedule Plan::view() const& {
   return s;
 }
 
+namespace {
+/// Most CTAs one unit of `unit_tiles` tiles can span when each CTA takes at least `shortest`
+/// tiles: its pieces, plus one where a CTA boundary cuts in front of it.
+int64_t most_contributors(int64_t unit_tiles, int64_t shortest) { return (unit_tiles + shortest - 1) / shortest + 1; }
+}  // namespace
+
 int choose_merge_fanin(int n, int64_t partial_bytes) {
   if (n < 4 || int64_t(n) * partial_bytes <= kFlatMergeBytes) return 0;
   return static_cast<int>(std::ceil(std::sqrt(double(n))));
@@ -74,10 +80,9 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
                 " units overflows 32-bit workspace slot indices");
   s.num_ctas = static_cast<int32_t>(ctas);
   // step 3: the merge tree, from a bound on the contributors of the longest unit
-  int64_t max_unit = 0;
-  for (int b = 0; b < p.batch; ++b) max_unit = std::max(max_unit, p.tiles_of(b));
+  const int64_t max_unit = p.max_tiles();
   const int64_t most = policy == Policy::stream_k
-                           ? std::min<int64_t>(ctas, max_unit == 0 ? 0 : (max_unit - 1) / std::max(1, s.tiles_per_cta) + 2)
+                           ? std::min<int64_t>(ctas, max_unit == 0 ? 0 : most_contributors(max_unit, std::max(1, s.tiles_per_cta)))
                            : std::min<int64_t>(s.num_splits, max_unit);
   s.merge_fanin = merge_fanin >= 0 ? merge_fanin
                                    : choose_merge_fanin(static_cast<int>(most), int64_t(4) * p.group_size() * p.head_dim);
@@ -91,8 +96,7 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
   const int slots = num_sms * ctas_per_sm;
   const int64_t total = p.total_tiles(), units = int64_t(p.batch) * p.num_kv_heads;
   if (total == 0) return 1;
-  int64_t max_unit = 0;
-  for (int b = 0; b < p.batch; ++b) max_unit = std::max(max_unit, p.tiles_of(b));
+  const int64_t max_unit = p.max_tiles();
   // aligned: every unit a whole number k of equal pieces (uniform lengths divisible by k)
   auto aligned = [&](int64_t g) {
     if (g % units) return false;
@@ -117,7 +121,7 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
     const double longest = double((total + g - 1) / g * per_sm) * starved;
     if (aligned(g)) return double(longest) + (g > units ? kSplitCost + merge_cost(g / units) : 0.0);
     const int64_t shortest = std::max<int64_t>(1, total / g);
-    return double(longest) + kSplitCost + merge_cost((max_unit + shortest - 1) / shortest + 1);
+    return double(longest) + kSplitCost + merge_cost(most_contributors(max_unit, shortest));
   };
   int64_t best = slots;
   double best_cost = cost(slots);
@@ -134,8 +138,7 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
 int fa2_num_splits(const Problem& p, int slots) {
   validate(p);
   const int64_t units = int64_t(p.batch) * p.num_kv_heads;
-  int64_t n_blocks = 0;
-  for (int b = 0; b < p.batch; ++b) n_blocks = std::max(n_blocks, p.tiles_of(b));
+  const int64_t n_blocks = p.max_tiles();
   if (slots < 1 || n_blocks <= 1 || units >= 0.8 * slots) return 1;
   const int max_splits = static_cast<int>(std::min<int64_t>({slots, n_blocks, 128}));
   auto eff = [&](int s) {

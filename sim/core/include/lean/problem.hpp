@@ -32,6 +32,7 @@ struct Problem {
   double softmax_scale() const;
   int64_t tiles_of(int b) const { return (seq_lens[b] + tile_kv - 1) / tile_kv; }
   int64_t total_tiles() const;   // over (sequence, kv head, tile)
+  int64_t max_tiles() const;     // tiles of the longest sequence: one unit's length
   int64_t total_tokens() const;  // sum of seq_lens
   /// Bytes of K and V the step must read: the bandwidth floor's numerator.
   double kv_bytes() const;

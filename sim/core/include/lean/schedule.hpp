@@ -121,18 +121,22 @@ struct Schedule {
   /// several CTAs instead of streaming through one SM.
   LEAN_HD int32_t merge_groups(int32_t u) const {
     const int32_t n = num_contributors(u);
-    return merge_fanin > 0 && n > merge_fanin ? (n + merge_fanin - 1) / merge_fanin : 1;
+    return in_groups(n) ? (n + merge_fanin - 1) / merge_fanin : 1;
+  }
+  /// The merge group of contributor CTA c of unit u (0 when the unit merges in one step).
+  LEAN_HD int32_t group_of(int32_t c, int32_t u) const {
+    return in_groups(num_contributors(u)) ? (c - first_cta(u)) / merge_fanin : 0;
   }
   /// Contributors in group k of unit u (0 <= k < merge_groups(u)).
   LEAN_HD int32_t group_size(int32_t u, int32_t k) const {
     const int32_t n = num_contributors(u);
-    if (merge_groups(u) == 1) return n;
-    return min32(merge_fanin, n - k * merge_fanin);
+    return in_groups(n) ? min32(merge_fanin, n - k * merge_fanin) : n;
   }
   /// Arrival counters: [units] per unit, then [partial slots] per group, indexed by the slot of
-  /// the group's first member. Zero between launches (the merging CTA resets its counter).
+  /// the group's first member. A unit that merges in one step counts its contributors on its
+  /// own counter. Zero between launches (the merging CTA resets its counter).
   LEAN_HD int32_t group_counter(int32_t u, int32_t k) const {
-    return num_units() + partial_slot(first_cta(u) + k * merge_fanin, u);
+    return merge_groups(u) == 1 ? u : num_units() + partial_slot(first_cta(u) + k * merge_fanin, u);
   }
   LEAN_HD int32_t num_counters() const { return num_units() + num_partial_slots(); }
   /// The segment of CTA c that starts at tile `it` of its range [.., range_end). A CTA walks
@@ -148,6 +152,7 @@ struct Schedule {
 
  private:
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+  LEAN_HD bool in_groups(int32_t contributors) const { return merge_fanin > 0 && contributors > merge_fanin; }
   LEAN_HD int32_t split_chunk(const Unit& un) const {
     return (un.end - un.begin + num_splits - 1) / num_splits;
   }
