@@ -187,6 +187,12 @@ int main(int argc, char** argv) {
   ev->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
   ev->add_option("--preset", preset, "card preset")->required()->check(CLI::ExistingFile);
   ev->add_option("--report", report, "write the markdown table here");
+  auto* ho = tl->add_subcommand("holdout", "evaluate each problem with a preset fitted to the other problems only");
+  ho->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
+  ho->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  ho->add_option("--start", preset, "starting preset of every fit")->required()->check(CLI::ExistingFile);
+  ho->add_option("--iterations", iterations, "Nelder-Mead iterations per fit")->capture_default_str();
+  ho->add_option("--report", report, "write the markdown table here");
 
   std::string demo_dir = "demo-out";
   auto* demo = app.add_subcommand("demo", "plan, draw, replay and write one golden file for the default problem");
@@ -258,8 +264,10 @@ int main(int argc, char** argv) {
       write_text(fit_out, m.to_json());
       fmt::print("fitted {} to {} rows of {}: wrote {}\n{}", m.name, rows.size(), csv, fit_out, m.to_json());
       fmt::print("{}", tools::timeline_evaluate(rows, m));
-    } else if (*ev) {
-      const std::string md = tools::timeline_evaluate(tools::read_bench_csv(csv, matrix), tools::read_preset(preset));
+    } else if (*ev || *ho) {
+      const auto rows = tools::read_bench_csv(csv, matrix);
+      const std::string md = *ev ? tools::timeline_evaluate(rows, tools::read_preset(preset))
+                                 : tools::timeline_holdout(rows, tools::read_preset(preset), iterations);
       if (!report.empty()) write_text(report, md);
       fmt::print("{}", md);
     } else if (*tl) {

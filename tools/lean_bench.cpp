@@ -32,6 +32,24 @@ void check(lean_status s, const char* what) {
   }
 }
 
+/// A plan and its uploaded workspace, released at the end of the scope.
+struct DevicePlan {
+  lean_plan plan = nullptr;
+  void* ws = nullptr;
+  size_t bytes = 0;
+  DevicePlan(const lean_problem& lp, lean_policy policy, int grid) {
+    check(lean_plan_create(&lp, policy, grid, 0, &plan), "plan");
+    bytes = lean_plan_workspace_bytes(plan);
+    check(cudaMalloc(&ws, bytes), "workspace");
+    check(lean_plan_upload(plan, ws, bytes, nullptr), "upload");
+  }
+  DevicePlan(const DevicePlan&) = delete;
+  ~DevicePlan() {
+    cudaFree(ws);
+    lean_plan_destroy(plan);
+  }
+};
+
 struct Row {
   std::string problem, schedule;
   int ctas;
@@ -174,32 +192,19 @@ int main(int argc, char** argv) {
     Inputs in = make_inputs(p, size_t(prop.l2CacheSize));
     const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data()};
     for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
-      lean_plan plan;
-      check(lean_plan_create(&lp, pol, 0, 0, &plan), "plan");
-      void* ws;
-      const size_t ws_bytes = lean_plan_workspace_bytes(plan);
-      check(cudaMalloc(&ws, ws_bytes), "workspace");
-      check(lean_plan_upload(plan, ws, ws_bytes, nullptr), "upload");
-      const double us = time_decode(plan, ws, ws_bytes, in, reps);
+      const DevicePlan dp(lp, pol, 0);
+      const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);
       const double gbps = p.kv_bytes() / (us * 1e3);
       const char* name = pol == LEAN_STREAM_K ? "stream-k" : pol == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split";
-      rows.push_back(Row{describe(p), name, lean_plan_num_ctas(plan), us, gbps, gbps / read_gbps});
+      rows.push_back(Row{describe(p), name, lean_plan_num_ctas(dp.plan), us, gbps, gbps / read_gbps});
       std::fprintf(stderr, "%-50s %-11s %6d CTAs %10.1f us %7.0f GB/s\n", rows.back().problem.c_str(), name, rows.back().ctas, us, gbps);
-      if (!trace_dir.empty() && pol == LEAN_STREAM_K) write_trace(trace_dir, rows.size() / 3, p, plan, ws, ws_bytes, in, prop.name);
-      cudaFree(ws);
-      lean_plan_destroy(plan);
+      if (!trace_dir.empty() && pol == LEAN_STREAM_K)
+        write_trace(trace_dir, rows.size() / 3, p, dp.plan, dp.ws, dp.bytes, in, prop.name);
     }
     for (int g : sweep) {  // stream-K at other grids, e.g. oversubscribed to let the block scheduler balance SMs
-      lean_plan plan;
-      check(lean_plan_create(&lp, LEAN_STREAM_K, g, 0, &plan), "plan");
-      void* ws;
-      const size_t ws_bytes = lean_plan_workspace_bytes(plan);
-      check(cudaMalloc(&ws, ws_bytes), "workspace");
-      check(lean_plan_upload(plan, ws, ws_bytes, nullptr), "upload");
-      const double us = time_decode(plan, ws, ws_bytes, in, reps);
+      const DevicePlan dp(lp, LEAN_STREAM_K, g);
+      const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);
       std::printf("sweep %-50s stream-k G=%-5d %10.1f us %7.0f GB/s\n", describe(p).c_str(), g, us, p.kv_bytes() / (us * 1e3));
-      cudaFree(ws);
-      lean_plan_destroy(plan);
     }
     free_inputs(in);
   }

@@ -99,17 +99,21 @@ int timeline_run(const Problem& p_in, Policy policy, int grid, const sim::Machin
   return 0;
 }
 
-std::string timeline_evaluate(const std::vector<sim::Measurement>& rows, const sim::Machine& m) {
+namespace {
+
+/// The per-row table and the summary line for measured rows and their predictions.
+std::string report(const std::vector<sim::Measurement>& rows, const std::vector<double>& preds) {
   std::ostringstream o;
   o << "| problem | schedule | CTAs/splits | measured us | model us | error |\n|---|---|---|---|---|---|\n";
   std::vector<double> errs;
   std::map<std::string, std::map<Policy, std::pair<double, double>>> by_problem;  // measured, model
-  for (const sim::Measurement& r : rows) {
-    const double pred = predict(r.problem, r.policy, r.grid, m);
-    const double e = pred / r.us - 1;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const sim::Measurement& r = rows[i];
+    const double e = preds[i] / r.us - 1;
     errs.push_back(std::fabs(e));
-    by_problem[describe(r.problem)][r.policy] = {r.us, pred};
-    o << fmt::format("| {} | {} | {} | {:.1f} | {:.1f} | {:+.1f}% |\n", describe(r.problem), to_string(r.policy), r.grid, r.us, pred, 100 * e);
+    by_problem[describe(r.problem)][r.policy] = {r.us, preds[i]};
+    o << fmt::format("| {} | {} | {} | {:.1f} | {:.1f} | {:+.1f}% |\n", describe(r.problem), to_string(r.policy), r.grid, r.us, preds[i],
+                     100 * e);
   }
   std::sort(errs.begin(), errs.end());
   int right = 0, near = 0, total = 0;
@@ -128,6 +132,28 @@ std::string timeline_evaluate(const std::vector<sim::Measurement>& rows, const s
                    "and a schedule within 3% of the fastest on {}/{}\n",
                    100 * errs[errs.size() / 2], 100 * errs.back(), errs.size(), right, total, near, total);
   return o.str();
+}
+
+}  // namespace
+
+std::string timeline_evaluate(const std::vector<sim::Measurement>& rows, const sim::Machine& m) {
+  std::vector<double> preds;
+  for (const sim::Measurement& r : rows) preds.push_back(predict(r.problem, r.policy, r.grid, m));
+  return report(rows, preds);
+}
+
+std::string timeline_holdout(const std::vector<sim::Measurement>& rows, const sim::Machine& start, int iterations) {
+  std::vector<double> preds(rows.size());
+  std::map<std::string, std::vector<size_t>> by_problem;
+  for (size_t i = 0; i < rows.size(); ++i) by_problem[describe(rows[i].problem)].push_back(i);
+  for (const auto& [name, held] : by_problem) {
+    std::vector<sim::Measurement> train;
+    for (const sim::Measurement& r : rows)
+      if (describe(r.problem) != name) train.push_back(r);
+    const sim::Machine m = sim::calibrate(start, train, iterations);
+    for (size_t i : held) preds[i] = predict(rows[i].problem, rows[i].policy, rows[i].grid, m);
+  }
+  return report(rows, preds);
 }
 
 std::string explain(const Problem& p, const sim::Machine& m) {

@@ -20,6 +20,10 @@ int timeline_run(const Problem& p, Policy policy, int grid, const sim::Machine& 
 /// Predicted vs measured per row and schedule; returns the report as markdown.
 std::string timeline_evaluate(const std::vector<sim::Measurement>& rows, const sim::Machine& m);
 
+/// The same report with every problem predicted by a preset fitted (from `start`) to the other
+/// problems' rows only: how well the model predicts a problem it was not fitted to.
+std::string timeline_holdout(const std::vector<sim::Measurement>& rows, const sim::Machine& start, int iterations);
+
 /// Why stream-K wins or loses on this problem and card: waves, tail, splits, merge cost.
 std::string explain(const Problem& p, const sim::Machine& m);
 

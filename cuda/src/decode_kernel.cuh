@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "decode_params.hpp"
+#include "kv_offset.cuh"
 #include "lean/kernel_shape.hpp"
 
 namespace lean::cuda {
@@ -109,12 +110,6 @@ struct DecodeConfig {
   static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
 };
 
-/// Element offset of (sequence b, token t, kv head h), contiguous or paged.
-__device__ __forceinline__ int64_t kv_offset(const lean_kv& kv, int b, int t, int h) {
-  if (kv.block_table == nullptr) return int64_t(b) * kv.stride_seq + int64_t(t) * kv.stride_token + int64_t(h) * kv.stride_head;
-  const int32_t page = __ldg(kv.block_table + int64_t(b) * kv.block_table_stride + t / kv.page_size);
-  return int64_t(page) * kv.stride_seq + int64_t(t % kv.page_size) * kv.stride_token + int64_t(h) * kv.stride_head;
-}
 
 /// Stores 4 merged output elements of row r and, once per row, its LSE.
 template <int D, typename Elem>

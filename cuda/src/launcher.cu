@@ -13,6 +13,7 @@
 #include "decode_params.hpp"
 #include "lean/cuda/lean_decode.h"
 #include "lean/cuda/util.hpp"
+#include "lean/kernel_shape.hpp"
 
 namespace lean::cuda {
 namespace {
@@ -37,7 +38,7 @@ const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group) {
       kernel_entry<256, __half, 1>(),         kernel_entry<256, __half, 2>(),
       kernel_entry<256, __nv_bfloat16, 1>(),  kernel_entry<256, __nv_bfloat16, 2>(),
   };
-  const int m_tiles = group <= 16 ? 1 : group <= 32 ? 2 : group <= 64 ? 4 : 0;
+  const int m_tiles = group > kMaxGroup ? 0 : KernelShape::m_tiles(group);
   for (const KernelEntry& k : table)
     if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles) return &k;
   return nullptr;

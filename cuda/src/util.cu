@@ -1,16 +1,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "kv_offset.cuh"
 #include "lean/cuda/util.hpp"
 
 namespace lean::cuda {
 namespace {
-
-__device__ int64_t kv_element(const lean_kv& kv, int b, int t, int h) {
-  if (kv.block_table == nullptr) return int64_t(b) * kv.stride_seq + int64_t(t) * kv.stride_token + int64_t(h) * kv.stride_head;
-  const int32_t page = kv.block_table[int64_t(b) * kv.block_table_stride + t / kv.page_size];
-  return int64_t(page) * kv.stride_seq + int64_t(t % kv.page_size) * kv.stride_token + int64_t(h) * kv.stride_head;
-}
 
 /// Sequence of token i of the varlen concatenation: last b with begin[b] <= i.
 __device__ int seq_of(const int64_t* begin, int batch, int64_t i) {
@@ -44,7 +39,7 @@ __device__ void write_kv(const lean_kv& kv, int D, int H, const int64_t* seq_beg
     const int64_t tok = i / (int64_t(D) * H);
     const int b = seq_of(seq_begin, batch, tok);
     const int t = int(tok - seq_begin[b]);
-    const int64_t off = kv_element(kv, b, t, h) + d;
+    const int64_t off = kv_offset(kv, b, t, h) + d;
     const ushort2 kvbits = value(i, b, t, h, d);
     k[off] = kvbits.x;
     v[off] = kvbits.y;
