@@ -60,6 +60,41 @@ double check_run(const DeviceProblem& dp, const sim::Inputs& in, lean_policy pol
   return eo.max_err;
 }
 
+/// One launch with the CTA record (lean_decode's `record`) poisoned first, brought back.
+std::vector<int32_t> recorded_launch(const DeviceProblem& dp, PlanHandle& h, const Schedule& s) {
+  DeviceBuffer rec(size_t(s.num_ctas * 4 + s.num_units()) * 4);
+  cuda_check(cudaMemset(rec.ptr, 0xff, rec.bytes), "poison record");
+  dp.launch(h, static_cast<int32_t*>(rec.ptr));
+  std::vector<int32_t> r(rec.bytes / 4);
+  cuda_check(cudaMemcpy(r.data(), rec.ptr, rec.bytes, cudaMemcpyDeviceToHost), "record");
+  return r;
+}
+
+/// The record against the schedule: every CTA's range and segment count; each unit merged by
+/// one of its contributors (untouched when empty); one merge per split unit over all CTAs.
+void check_record(const Schedule& s, const std::vector<int32_t>& r) {
+  for (int32_t c = 0; c < s.num_ctas; ++c) {
+    const TileRange tr = s.cta_range(c);
+    CHECK(r[c * 4 + 0] == tr.begin);
+    CHECK(r[c * 4 + 1] == tr.end);
+    CHECK(r[c * 4 + 2] == int32_t(segments_of(s, c).size()));
+  }
+  int merges = 0;
+  for (int32_t u = 0; u < s.num_units(); ++u) {
+    const int32_t merger = r[s.num_ctas * 4 + u], first = s.first_cta(u), n = s.num_contributors(u);
+    if (n == 0) {
+      CHECK(merger == -1);  // untouched: empty sequence
+    } else {
+      CHECK(merger >= first);  // the last contributor to arrive merged it
+      CHECK(merger < first + n);
+      merges += n > 1;
+    }
+  }
+  int reported = 0;
+  for (int32_t c = 0; c < s.num_ctas; ++c) reported += r[c * 4 + 3];
+  CHECK(reported == merges);
+}
+
 std::string golden_dir() {
   const char* env = std::getenv("LEAN_GOLDEN_DIR");
   return env ? env : LEAN_SOURCE_DIR "/golden/data";
@@ -130,32 +165,8 @@ TEST_CASE("the kernel's record matches the schedule", "[gpu][record]") {
     const lean_policy pol = to_api(Policy(trial % 3));
     PlanHandle h(p, pol, pol == LEAN_STREAM_K ? 1 + int(rng() % 200) : 1 + int(rng() % 4));
     const Schedule s = cuda::host_schedule(h.plan);
-    DeviceBuffer rec(size_t(s.num_ctas * 4 + s.num_units()) * 4);
-    cuda_check(cudaMemset(rec.ptr, 0xff, rec.bytes), "poison record");
-    dp.launch(h, static_cast<int32_t*>(rec.ptr));
-    std::vector<int32_t> r(rec.bytes / 4);
-    cuda_check(cudaMemcpy(r.data(), rec.ptr, rec.bytes, cudaMemcpyDeviceToHost), "record");
     INFO(describe(p) << " " << s.print());
-    for (int32_t c = 0; c < s.num_ctas; ++c) {
-      const TileRange tr = s.cta_range(c);
-      CHECK(r[c * 4 + 0] == tr.begin);
-      CHECK(r[c * 4 + 1] == tr.end);
-      CHECK(r[c * 4 + 2] == int32_t(segments_of(s, c).size()));
-    }
-    int merges = 0;
-    for (int32_t u = 0; u < s.num_units(); ++u) {
-      const int32_t merger = r[s.num_ctas * 4 + u], first = s.first_cta(u), n = s.num_contributors(u);
-      if (n == 0) {
-        CHECK(merger == -1);  // untouched: empty sequence
-      } else {
-        CHECK(merger >= first);  // the last contributor to arrive merged it
-        CHECK(merger < first + n);
-        merges += n > 1;
-      }
-    }
-    int reported = 0;
-    for (int32_t c = 0; c < s.num_ctas; ++c) reported += r[c * 4 + 3];
-    CHECK(reported == merges);
+    check_record(s, recorded_launch(dp, h, s));
   }
 }
 
@@ -189,25 +200,13 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
     PlanHandle h(p, pol, grid);
     const Schedule s = cuda::host_schedule(h.plan);
     INFO(describe(p) << " " << s.print());
-    int split = 0;
-    for (int32_t u = 0; u < s.num_units(); ++u) trees += s.merge_groups(u) > 1, split += s.num_contributors(u) > 1;
+    for (int32_t u = 0; u < s.num_units(); ++u) trees += s.merge_groups(u) > 1;
     // the counters are back at zero after each launch: a second launch repeats every bit
-    DeviceBuffer rec(size_t(s.num_ctas * 4 + s.num_units()) * 4);
-    cuda_check(cudaMemset(rec.ptr, 0xff, rec.bytes), "poison record");
-    dp.launch(h, static_cast<int32_t*>(rec.ptr));
+    const std::vector<int32_t> record = recorded_launch(dp, h, s);
     const std::vector<uint16_t> first = dp.raw();
     dp.launch(h);
     REQUIRE(dp.raw() == first);
-    std::vector<int32_t> r(rec.bytes / 4);
-    cuda_check(cudaMemcpy(r.data(), rec.ptr, rec.bytes, cudaMemcpyDeviceToHost), "record");
-    int reported = 0;
-    for (int32_t c = 0; c < s.num_ctas; ++c) reported += r[c * 4 + 3];
-    CHECK(reported == split);  // one final merge per split unit, by one of its contributors
-    for (int32_t u = 0; u < s.num_units(); ++u)
-      if (s.num_contributors(u) > 0) {
-        CHECK(r[s.num_ctas * 4 + u] >= s.first_cta(u));
-        CHECK(r[s.num_ctas * 4 + u] < s.first_cta(u) + s.num_contributors(u));
-      }
+    check_record(s, record);
   }
   std::printf("units merged through a two-level tree: %d\n", trees);
   REQUIRE(trees >= 10);
