@@ -54,7 +54,9 @@ run)
   fi
   echo "== speed"
   mkdir -p "$OUT/traces"
-  "$BIN/lean_bench" --matrix "${LEAN_BENCH_MATRIX:-quick}" --csv "$OUT/bench.csv" --trace-dir "$OUT/traces" >"$OUT/bench.log" 2>"$OUT/bench_rows.log" || status=1
+  # LEAN_SWEEP_GRID=a,b,c also times stream-K at those grids (rows in bench_rows.log)
+  "$BIN/lean_bench" --matrix "${LEAN_BENCH_MATRIX:-quick}" --csv "$OUT/bench.csv" --trace-dir "$OUT/traces" \
+    ${LEAN_SWEEP_GRID:+--sweep-grid "$LEAN_SWEEP_GRID"} >"$OUT/bench.log" 2>"$OUT/bench_rows.log" || status=1
   tar czf "$OUT/traces.tgz" -C "$OUT" traces && rm -rf "$OUT/traces"
   cat "$OUT/bench.log"
   if [ "${LEAN_PEERS:-1}" = 1 ]; then

@@ -105,6 +105,22 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
       if (p.tiles_of(b) != max_unit || max_unit % k) return false;
     return true;
   };
+  // One CTA per SM streams 1-5% faster than two per SM when no CTA crosses a unit boundary and
+  // units are long (H100 grid sweep, bench/NOTES.md step 16): take the largest such grid of at
+  // least 3/4 of the SMs. Ragged batches and short units keep two per SM, which hide each
+  // other's epilogues; large partials (group > 16) are left to the cost model's merge terms.
+  const bool uniform = [&] {
+    for (int b = 0; b < p.batch; ++b)
+      if (p.tiles_of(b) != max_unit) return false;
+    return true;
+  }();
+  auto whole_pieces = [&](int64_t g) {  // each unit in k equal pieces, or whole long units per CTA
+    if (g % units == 0) return max_unit % (g / units) == 0;
+    return units % g == 0 && max_unit >= kLongUnitTiles;
+  };
+  if (uniform && p.group_size() <= 16)
+    for (int64_t g = std::min<int64_t>(num_sms, slots); 4 * g >= 3 * int64_t(num_sms); --g)
+      if (whole_pieces(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;

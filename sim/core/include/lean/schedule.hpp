@@ -180,7 +180,10 @@ class Plan {
 /// Validates the problem first and throws lean::Error naming what is wrong.
 Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = -1);
 
-/// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each: the G in
+/// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each. A uniform batch
+/// with group <= 16 takes the largest G in [3/4 num_sms, num_sms] that cuts every unit into
+/// equal pieces (or hands each CTA whole units of >= kLongUnitTiles tiles): one CTA per SM,
+/// measured faster than two. Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
@@ -199,6 +202,9 @@ inline constexpr double kSplitCost = 2.0;
 inline constexpr double kContribCost = 0.05;
 /// K/V bytes an SM needs in flight to stream at full rate; fewer slow it proportionally.
 inline constexpr double kInflightNeed = 80.0 * 1024;
+/// Units at least this long may be handed whole, several per CTA, to a one-per-SM grid (at 16
+/// tiles, b8 1k, two CTAs per SM were faster: their epilogues overlap).
+inline constexpr int64_t kLongUnitTiles = 64;
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
