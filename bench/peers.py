@@ -26,7 +26,8 @@ POLICIES = [("stream-k", 0), ("fixed-split", 1), ("no-split", 2)]
 
 class Problem(C.Structure):
     _fields_ = [("batch", C.c_int), ("num_q_heads", C.c_int), ("num_kv_heads", C.c_int), ("head_dim", C.c_int),
-                ("dtype", C.c_int), ("scale", C.c_float), ("tile_kv", C.c_int), ("seq_lens", C.POINTER(C.c_int64))]
+                ("dtype", C.c_int), ("scale", C.c_float), ("tile_kv", C.c_int), ("seq_lens", C.POINTER(C.c_int64)),
+                ("kv_page_size", C.c_int)]
 
 
 class Kv(C.Structure):
@@ -135,7 +136,7 @@ def run_row(lib, row, l2_bytes, reps):
 
     # ---- ours, through the C API
     lens = (C.c_int64 * row.b)(*row.lens)
-    prob = Problem(row.b, row.hq, row.hk, row.d, LEAN_BF16 if row.dtype == torch.bfloat16 else LEAN_FP16, 0.0, 64, lens)
+    prob = Problem(row.b, row.hq, row.hk, row.d, LEAN_BF16 if row.dtype == torch.bfloat16 else LEAN_FP16, 0.0, 64, lens, row.page or 0)
     for name, pol in POLICIES:
         plan = C.c_void_p()
         if lib.lean_plan_create(C.byref(prob), pol, 0, 0, C.byref(plan)) != 0:

@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   for (const Problem& p : tools::bench_matrix(which)) {
     Inputs in = make_inputs(p, size_t(prop.l2CacheSize));
-    const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data()};
+    const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data(), p.kv_page_size};
     for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
       const DevicePlan dp(lp, pol, 0);
       const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);

@@ -82,6 +82,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   p.dtype = pr->dtype == LEAN_FP16 ? DType::fp16 : DType::bf16;
   p.scale = pr->scale;
   p.tile_kv = pr->tile_kv == 0 ? 64 : pr->tile_kv;
+  p.kv_page_size = pr->kv_page_size;
   if (pr->batch > 0) p.seq_lens.assign(pr->seq_lens, pr->seq_lens + pr->batch);
   const std::string err = problem_error(p);
   if (!err.empty()) return fail(LEAN_ERR_INVALID, "lean_plan_create: invalid problem: " + err);

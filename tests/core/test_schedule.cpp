@@ -203,6 +203,10 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   Problem ragged = make_uniform(4, 32, 8, 128, 0);
   ragged.seq_lens = {131072, 2000, 3000, 4000};
   REQUIRE(choose_stream_k_grid(ragged, 132, 2) > 132);
+  // a paged cache: page lookups lengthen each stage, so two CTAs per SM
+  Problem paged = make_uniform(8, 32, 8, 128, 16384);
+  paged.kv_page_size = 16;
+  REQUIRE(choose_stream_k_grid(paged, 132, 2) > 132);
   // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
   REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
   std::mt19937_64 rng(Catch::rngSeed() + 3);

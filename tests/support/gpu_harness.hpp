@@ -42,7 +42,7 @@ struct PlanHandle {
   DeviceBuffer ws;
   PlanHandle(const Problem& p, lean_policy policy, int grid) {
     lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, p.dtype == DType::fp16 ? LEAN_FP16 : LEAN_BF16,
-                    float(p.scale), p.tile_kv, p.seq_lens.data()};
+                    float(p.scale), p.tile_kv, p.seq_lens.data(), p.kv_page_size};
     lean_check(lean_plan_create(&lp, policy, grid, 0, &plan), "lean_plan_create");
     ws = DeviceBuffer(lean_plan_workspace_bytes(plan));
     lean_check(lean_plan_upload(plan, ws.ptr, ws.bytes, nullptr), "lean_plan_upload");

@@ -59,6 +59,8 @@ std::string problem_error(const Problem& p) {
     e << "head_dim must be 64, 128 or 256, got " << p.head_dim;
   else if (p.tile_kv < 1 || p.tile_kv > kMaxTileKv)
     e << "tile_kv must be in [1, " << kMaxTileKv << "], got " << p.tile_kv;
+  else if (p.kv_page_size < 0)
+    e << "kv_page_size must be >= 0 (0: contiguous), got " << p.kv_page_size;
   else if (!(std::isfinite(p.scale) && p.scale >= 0.0))
     e << "scale must be finite and > 0 (0 selects 1/sqrt(head_dim)), got " << p.scale;
   else if (static_cast<int64_t>(p.seq_lens.size()) != p.batch)

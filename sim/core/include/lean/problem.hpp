@@ -27,6 +27,7 @@ struct Problem {
   DType dtype = DType::fp16;     // storage type of Q, K, V and O
   double scale = 0.0;            // softmax scale; 0 means 1/sqrt(head_dim)
   int tile_kv = 64;              // tokens per schedule tile
+  int kv_page_size = 0;          // 0: contiguous KV cache; else its page size (a planner hint)
 
   int group_size() const { return num_q_heads / num_kv_heads; }
   double softmax_scale() const;
