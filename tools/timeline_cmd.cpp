@@ -159,7 +159,7 @@ std::string timeline_holdout(const std::vector<sim::Measurement>& rows, const si
 std::string explain(const Problem& p, const sim::Machine& m) {
   std::ostringstream o;
   const int slots = m.num_sms * m.ctas_per_sm;
-  const int sk_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm), fs = fa2_num_splits(p, slots);
+  const int sk_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
   o << fmt::format("{} on {} ({} SMs x {} CTAs; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name, m.num_sms,
                    m.ctas_per_sm, m.mem_gbps, m.sm_gbps);
   const double floor_us = p.kv_bytes() / (m.mem_gbps * 1e3);

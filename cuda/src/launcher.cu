@@ -109,7 +109,10 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (per_sm < 1) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: the kernel does not fit on an SM of this device");
   const int resident = per_sm * prop.multiProcessorCount;
   int n = grid;
-  if (policy == LEAN_STREAM_K && n == 0) n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm);
+  int mem_khz = 0;  // peak DRAM bandwidth: double data rate x bus width
+  cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device);
+  const double peak_gbps = 2.0 * mem_khz * 1e3 * prop.memoryBusWidth / 8 / 1e9;
+  if (policy == LEAN_STREAM_K && n == 0) n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps);
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
   int fanin = -1;  // the planner's choice unless the benchmark's tuning override is set
   if (const char* env = std::getenv("LEAN_MERGE_FANIN")) {

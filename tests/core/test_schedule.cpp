@@ -192,21 +192,25 @@ TEST_CASE("FA2's split heuristic stays within its bounds", "[cpu][schedule]") {
 
 TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays in range", "[cpu][schedule]") {
   // 256 units of 16 tiles on 132 SMs x 2: one CTA per unit beats splitting every unit in two
-  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 1024), 132, 2) == 256);
+  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 1024), 132, 2, 3350) == 256);
   // 128 units of 64 tiles: CTA ranges stay aligned with units (no unit spans two pieces unevenly)
   REQUIRE(choose_stream_k_grid(make_uniform(16, 32, 8, 128, 4096), 132, 2) % 128 == 0);
-  // one long sequence: one CTA per SM, each head in 4 equal pieces (128 of 132 SMs)
-  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 32, 128, 524288), 132, 2) == 128);
+  // one long sequence on an H100-like card (3350 GB/s, 25 per SM): one CTA per SM, each head in 4
+  // equal pieces (128 of 132 SMs); on an H200-like card (4800 GB/s) or an unknown one, two per SM
+  const Problem long_seq = make_uniform(1, 32, 32, 128, 524288);
+  REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 3350) == 128);
+  REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 4800) > 132);
+  REQUIRE(choose_stream_k_grid(long_seq, 132, 2) > 132);
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
-  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2) == 128);
+  REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
   // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues
   Problem ragged = make_uniform(4, 32, 8, 128, 0);
   ragged.seq_lens = {131072, 2000, 3000, 4000};
-  REQUIRE(choose_stream_k_grid(ragged, 132, 2) > 132);
+  REQUIRE(choose_stream_k_grid(ragged, 132, 2, 3350) > 132);
   // a paged cache: page lookups lengthen each stage, so two CTAs per SM
   Problem paged = make_uniform(8, 32, 8, 128, 16384);
   paged.kv_page_size = 16;
-  REQUIRE(choose_stream_k_grid(paged, 132, 2) > 132);
+  REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) > 132);
   // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
   REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
   std::mt19937_64 rng(Catch::rngSeed() + 3);

@@ -89,7 +89,7 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   return plan;
 }
 
-int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
+int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double peak_gbps) {
   validate(p);
   if (num_sms < 1 || ctas_per_sm < 1)
     throw Error("num_sms and ctas_per_sm must be >= 1, got " + std::to_string(num_sms) + " and " + std::to_string(ctas_per_sm));
@@ -105,9 +105,9 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
       if (p.tiles_of(b) != max_unit || max_unit % k) return false;
     return true;
   };
-  // One CTA per SM streams 1-5% faster than two per SM when no CTA crosses a unit boundary and
-  // units are long (H100 grid sweep, bench/NOTES.md step 16): take the largest such grid of at
-  // least 3/4 of the SMs. Ragged batches and short units keep two per SM, which hide each
+  // One CTA per SM streams 1-5% faster than two per SM on H100 when no CTA crosses a unit
+  // boundary and units are long (grid sweeps, bench/NOTES.md step 16): take the largest such
+  // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10%. Ragged batches and short units keep two per SM, which hide each
   // other's epilogues; so do paged caches, whose page lookups lengthen each stage's latency
   // (b8 GQA 16k, page 16: 260 us at G=128 against 204 at 256). Large partials (group > 16) are
   // left to the cost model's merge terms.
@@ -120,7 +120,8 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm) {
     if (g % units == 0) return max_unit % (g / units) == 0;
     return units % g == 0 && max_unit >= kLongUnitTiles;
   };
-  if (uniform && p.group_size() <= 16 && p.kv_page_size == 0)
+  const bool one_per_sm = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  if (one_per_sm && uniform && p.group_size() <= 16 && p.kv_page_size == 0)
     for (int64_t g = std::min<int64_t>(num_sms, slots); 4 * g >= 3 * int64_t(num_sms); --g)
       if (whole_pieces(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles

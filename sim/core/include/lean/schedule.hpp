@@ -180,10 +180,12 @@ class Plan {
 /// Validates the problem first and throws lean::Error naming what is wrong.
 Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = -1);
 
-/// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each. A uniform batch
-/// with group <= 16 takes the largest G in [3/4 num_sms, num_sms] that cuts every unit into
-/// equal pieces (or hands each CTA whole units of >= kLongUnitTiles tiles): one CTA per SM,
-/// measured faster than two. Otherwise the G in
+/// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each, with peak DRAM
+/// bandwidth `peak_gbps` (0: unknown). On a card of at most kOnePerSmGbps per SM, a contiguous
+/// uniform batch with group <= 16 takes the largest G in [3/4 num_sms, num_sms] that cuts every
+/// unit into equal pieces (or hands each CTA whole units of >= kLongUnitTiles tiles): one CTA
+/// per SM, measured faster than two on H100 (25 GB/s per SM) and slower on H200 (37 GB/s per SM)
+/// at large sizes, where one CTA's 64 KB in flight no longer covers the latency. Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
@@ -192,7 +194,7 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = -
 /// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
 /// units evenly are costed exactly (no partial at all for G = units).
 /// The constants come from H100/H200 measurements (bench/NOTES.md).
-int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm);
+int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
 /// bytes the slower of the two levels reads (F + n/F partials).
@@ -205,6 +207,7 @@ inline constexpr double kInflightNeed = 80.0 * 1024;
 /// Units at least this long may be handed whole, several per CTA, to a one-per-SM grid (at 16
 /// tiles, b8 1k, two CTAs per SM were faster: their epilogues overlap).
 inline constexpr int64_t kLongUnitTiles = 64;
+inline constexpr double kOnePerSmGbps = 30.0;
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
