@@ -185,7 +185,8 @@ std::string explain(const Problem& p, const sim::Machine& m) {
       if (e.kind == sim::EventKind::segment) busy_us += e.t1 - e.t0;
     }
     const double waves = double(s.num_ctas) / slots;
-    const std::string tree = s.merge_fanin > 0 && max_contrib > s.merge_fanin
+    const std::string tree = s.separate_merge ? std::string(", merged by the merge kernel")
+                             : s.merge_fanin > 0 && max_contrib > s.merge_fanin
                                  ? fmt::format(", merged in groups of {}", s.merge_fanin)
                                  : std::string();
     o << fmt::format("  {:<11} {:>5} CTAs ({:.2f} waves), longest CTA {} tiles, {} split units (<= {} partials each{}), "

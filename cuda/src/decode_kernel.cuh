@@ -457,6 +457,12 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
         __stcg(reinterpret_cast<float4*>(po + r * D + col), make_float4(v.x * inv, v.y * inv, v.z * inv, v.w * inv));
       }
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
+      if (s.separate_merge) {  // combine.cu merges after this kernel: nothing to count
+        if (trs) trs[3] = trs[4] = globaltimer();
+        __syncthreads();
+        it = seg.end;
+        continue;
+      }
       // count on our group's counter (the unit's, when it merges in one step); the last of a
       // group of several merges it into the group's first slot and counts that on the unit
       const int32_t first = s.first_cta(u), groups = s.merge_groups(u), k = s.group_of(cta, u);

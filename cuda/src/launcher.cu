@@ -122,6 +122,11 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
     fanin = int(v);
   }
+  if (const char* env = std::getenv("LEAN_SEPARATE_MERGE")) {  // benchmark override: 1 merge kernel, 0 in-kernel
+    const std::string v = env;
+    if (v != "0" && v != "1") return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_SEPARATE_MERGE must be 0 or 1, got '" + v + "'");
+    if (fanin < 0) fanin = v == "1" ? kSeparateMerge : kInKernelMerge;
+  }
   try {
     plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n,
                            fanin);
@@ -225,8 +230,12 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.trace = trace;
   d.trace_segments = trace_segments;
   if (d.sched.num_ctas == 0) return LEAN_OK;
-  const cudaError_t e = plan->kernel->launch(d, stream);
+  cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
+  if (d.sched.separate_merge) {
+    e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);
+    if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: merge kernel launch failed: ") + cudaGetErrorString(e));
+  }
   return LEAN_OK;
 }
 

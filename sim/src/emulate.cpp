@@ -29,12 +29,13 @@ struct WarpState {
   WarpState(int rows, int D) : m(rows, kNegInf), l(rows, 0.f), acc(size_t(rows) * D, 0.f) {}
 };
 
-/// The kernel's cross-CTA merge of n partials (decode_kernel.cuh, passes 1 and 2): one warp per
-/// row reduces the LSEs with lanes striding over contributors and an xor butterfly; the weighted
-/// sum of O is split into `groups` contiguous contributor blocks added in block order.
+/// The kernels' merge of n partials (decode_kernel.cuh and combine.cu, passes 1 and 2): one warp
+/// per row reduces the LSEs with lanes striding over contributors and an xor butterfly; the
+/// weighted sum of O is split into `groups` contiguous contributor blocks added in block order,
+/// `groups` set by how many output float4s one CTA merges (`block_rows` rows of D).
 template <typename LseOf, typename OOf>
-void merge_like_kernel(int n, LseOf lse_of, OOf o_of, int g, int D, float* lse, float* o) {
-  const int chunks = g * (D / 4);
+void merge_like_kernel(int n, LseOf lse_of, OOf o_of, int g, int D, int block_rows, float* lse, float* o) {
+  const int chunks = block_rows * (D / 4);
   const int groups = std::max(1, std::min(KernelShape::kThreads / chunks, n));
   for (int r = 0; r < g; ++r) {
     float m = kNegInf;
@@ -156,7 +157,9 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
     merge_in_schedule_order<float>(
         s, u, g, D, [&](int j) -> const float* { return part_lse[s.partial_slot(first + j, u)].data(); },
         [&](int j) -> const float* { return part_o[s.partial_slot(first + j, u)].data(); }, lse.data(), o.data(),
-        [&](int k, auto lse_of, auto o_of, float* ml, float* mo) { merge_like_kernel(k, lse_of, o_of, g, D, ml, mo); });
+        [&](int k, auto lse_of, auto o_of, float* ml, float* mo) {
+          merge_like_kernel(k, lse_of, o_of, g, D, s.separate_merge ? 1 : g, ml, mo);  // combine.cu: one row per CTA
+        });
     store_final(s.unit(u), o.data(), lse.data());
   }
   return out;

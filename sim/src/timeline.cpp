@@ -119,6 +119,10 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
       ctas[c].phases.push_back({PhaseType::fixed, EventKind::segment, m.segment_us, seg.unit, tiles});
       ctas[c].phases.push_back({PhaseType::stream, EventKind::segment, segment_bytes(p, s, seg), seg.unit, tiles});
       if (seg.complete) continue;
+      if (s.separate_merge) {  // written, not counted: the merge kernel runs after this one
+        ctas[c].phases.push_back({PhaseType::fixed, EventKind::partial, m.partial_us, seg.unit, 0});
+        continue;
+      }
       const int32_t k = s.group_of(c, seg.unit);
       ctas[c].phases.push_back({PhaseType::fixed, EventKind::partial, m.partial_us, seg.unit, 0, s.group_counter(seg.unit, k),
                                 s.group_size(seg.unit, k)});
@@ -216,6 +220,21 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     }
   }
   for (const Event& e : tl.events) tl.kernel_us = std::max(tl.kernel_us, e.t1);
+  if (s.separate_merge) {
+    // the merge kernel: one CTA per (split unit, row), each reading its row of every partial;
+    // launched behind this kernel (a segment's start-up stands for the gap), in waves
+    std::vector<int32_t> split;
+    for (int32_t u = 0; u < s.num_units(); ++u)
+      if (s.num_contributors(u) > 1) split.push_back(u);
+    const double waves = std::ceil(double(split.size()) * p.group_size() / (m.num_sms * m.ctas_per_sm));
+    const double t0 = tl.kernel_us + m.segment_us;
+    for (size_t i = 0; i < split.size(); ++i) {
+      const double row_kb = 4.0 * (p.head_dim + 1) / 1024.0;
+      const double us = (m.merge_us + m.merge_us_per_kb * row_kb * s.num_contributors(split[i])) * waves;
+      tl.events.push_back({EventKind::merge, -1, int(i % m.num_sms), split[i], 0, t0, t0 + us});
+      tl.kernel_us = std::max(tl.kernel_us, t0 + us);
+    }
+  }
   return tl;
 }
 
@@ -369,7 +388,7 @@ std::string timeline_svg(const std::vector<Timeline>& tls, const Schedule& s, co
       << "' fill='none' stroke='#ccc'/>\n";
     for (const Event& e : tls[i].events) {
       if (e.kind == EventKind::cta) continue;
-      const double y = top + e.sm * sm_h + lane_of[i][e.cta] * lane_h;
+      const double y = top + e.sm * sm_h + (e.cta >= 0 ? lane_of[i][e.cta] : 0) * lane_h;  // cta -1: the merge kernel
       const std::string fill = e.kind == EventKind::segment ? unit_colour(e.unit) : e.kind == EventKind::partial ? "#999" : "black";
       o << "<rect x='" << x(e.t0) << "' y='" << y << "' width='" << std::max(0.3, x(e.t1) - x(e.t0)) << "' height='" << lane_h
         << "' fill='" << fill << "'><title>" << to_string(e.kind) << " cta " << e.cta << " sm " << e.sm << " unit " << e.unit

@@ -213,6 +213,9 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) > 132);
   // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
   REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
+  // MQA merged by the merge kernel, long enough for 16 tiles a CTA: one CTA per SM on an H100
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 524288), 132, 2, 3350) == 128);
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 16384), 132, 2, 3350) < 128);
   std::mt19937_64 rng(Catch::rngSeed() + 3);
   for (int trial = 0; trial < 300; ++trial) {
     const Problem p = test::random_problem(rng, 8, 100000);
@@ -225,10 +228,11 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
 TEST_CASE("the planner merges through a tree only when one merge would read many large partials", "[cpu][schedule]") {
   // MQA, 32 query heads on one KV head: 16 KB partials at head dim 128
   const Problem mqa = make_uniform(1, 32, 1, 128, 131072);
-  const Plan many = make_plan(mqa, Policy::stream_k, 264);
+  const Plan many = make_plan(mqa, Policy::stream_k, 264, kInKernelMerge);
   const Schedule s = many.view();
   INFO(s.print());
   REQUIRE(s.num_contributors(0) == 264);
+  REQUIRE(s.separate_merge == 0);
   REQUIRE(s.merge_fanin == choose_merge_fanin(264, 4 * 32 * 128));
   REQUIRE(s.merge_fanin * s.merge_fanin >= 264);  // about sqrt(n) per level
   REQUIRE(s.merge_groups(0) == (264 + s.merge_fanin - 1) / s.merge_fanin);
@@ -236,6 +240,19 @@ TEST_CASE("the planner merges through a tree only when one merge would read many
   const Problem mha = make_uniform(1, 32, 32, 128, 65536);
   const Plan few = make_plan(mha, Policy::stream_k, 264);
   REQUIRE(few.view().merge_fanin == 0);
+  REQUIRE(few.view().separate_merge == 0);
+  // left to the planner, 16 KB partials go to the separate merge kernel, flat
+  REQUIRE(choose_separate_merge(mqa));
+  REQUIRE_FALSE(choose_separate_merge(make_uniform(1, 32, 8, 128, 1024)));  // GQA: 2 KB partials
+  const Plan planned = make_plan(mqa, Policy::stream_k, 264);
+  REQUIRE(planned.view().separate_merge == 1);
+  REQUIRE(planned.view().merge_fanin == 0);
+  REQUIRE(planned.view().merge_groups(0) == 1);
+  const Plan forced_mqa = make_plan(mqa, Policy::stream_k, 264, kSeparateMerge),
+             forced_mha = make_plan(mha, Policy::stream_k, 264, kSeparateMerge);
+  REQUIRE(forced_mqa.view().separate_merge == 1);
+  REQUIRE(forced_mha.view().separate_merge == 1);
+  REQUIRE_THROWS_AS(make_plan(mqa, Policy::stream_k, 264, -4), Error);
   REQUIRE(choose_merge_fanin(3, 1 << 20) == 0);           // too few to split
   REQUIRE(choose_merge_fanin(256, 512) == 0);             // 128 KB: one CTA reads it
   REQUIRE(choose_merge_fanin(257, 512) == 17);

@@ -84,10 +84,12 @@ void check_record(const Schedule& s, const std::vector<int32_t>& r) {
     const int32_t merger = r[s.num_ctas * 4 + u], first = s.first_cta(u), n = s.num_contributors(u);
     if (n == 0) {
       CHECK(merger == -1);  // untouched: empty sequence
+    } else if (s.separate_merge && n > 1) {
+      CHECK(merger == LEAN_RECORD_MERGE_KERNEL);  // the merge kernel, not a contributor
     } else {
       CHECK(merger >= first);  // the last contributor to arrive merged it
       CHECK(merger < first + n);
-      merges += n > 1;
+      merges += n > 1;  // a whole unit (n == 1) was written by its only CTA: no merge
     }
   }
   int reported = 0;
@@ -175,6 +177,11 @@ struct ForcedFanin {
   explicit ForcedFanin(int f) { setenv("LEAN_MERGE_FANIN", std::to_string(f).c_str(), 1); }
   ~ForcedFanin() { unsetenv("LEAN_MERGE_FANIN"); }
 };
+/// Plans made in its scope merge in the separate kernel (1) or in the decode kernel (0).
+struct ForcedSeparate {
+  explicit ForcedSeparate(bool on) { setenv("LEAN_SEPARATE_MERGE", on ? "1" : "0", 1); }
+  ~ForcedSeparate() { unsetenv("LEAN_SEPARATE_MERGE"); }
+};
 
 TEST_CASE("two-level merges match the replay, repeat bitwise and report their mergers", "[gpu][tree]") {
   require_gpu();
@@ -193,6 +200,7 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
     const int fanin = trial % 3 == 0 ? -1 : 1 + int(rng() % 5);
     std::optional<ForcedFanin> forced;
     if (fanin > 0) forced.emplace(fanin);
+    const ForcedSeparate in_kernel(false);  // the planner would send MQA at d128 to the merge kernel
     const lean_policy pol = trial % 4 == 1 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 3 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial << " fan-in " << fanin);
@@ -210,6 +218,42 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
   }
   std::printf("units merged through a two-level tree: %d\n", trees);
   REQUIRE(trees >= 10);
+}
+
+TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is recorded", "[gpu][combine]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 59);
+  int merged = 0;
+  for (int trial = 0; trial < 16; ++trial) {
+    Problem p = random_problem(rng);
+    if (trial % 2 == 0) {  // MQA: the planner's own choice at head dim 128 and 256
+      p = make_uniform(1 + int(rng() % 3), 32, 1, trial % 4 == 0 ? 128 : 256, 1 + int64_t(rng() % 60000));
+      p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
+    }
+    const uint64_t seed = rng();
+    const InputMode mode = trial % 3 == 2 ? InputMode::stress : InputMode::normal;
+    const sim::GeneratedInputs in(p, seed, mode);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
+    std::optional<ForcedSeparate> forced;
+    if (trial % 2 == 1) forced.emplace(true);  // small partials too: rows shared by up to 4 thread groups
+    const lean_policy pol = trial % 5 == 3 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
+    const int grid = pol == LEAN_STREAM_K ? (trial % 4 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
+    INFO("trial " << trial);
+    check_run(dp, in, pol, grid, expected);
+    PlanHandle h(p, pol, grid);
+    const Schedule s = cuda::host_schedule(h.plan);
+    INFO(describe(p) << " " << s.print());
+    REQUIRE(s.separate_merge == 1);
+    for (int32_t u = 0; u < s.num_units(); ++u) merged += s.num_contributors(u) > 1;
+    const std::vector<int32_t> record = recorded_launch(dp, h, s);
+    const std::vector<uint16_t> first = dp.raw();
+    dp.launch(h);
+    REQUIRE(dp.raw() == first);
+    check_record(s, record);
+  }
+  std::printf("units merged by the separate kernel: %d\n", merged);
+  REQUIRE(merged >= 10);
 }
 
 TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "[gpu][determinism]") {
@@ -338,7 +382,11 @@ TEST_CASE("small cases for compute-sanitizer: every schedule, contiguous and pag
     check_run(dp, in, LEAN_STREAM_K, 7, expected);
     check_run(dp, in, LEAN_FIXED_SPLIT, 3, expected);
     check_run(dp, in, LEAN_NO_SPLIT, 0, expected);
-    const ForcedFanin tree(2);  // two-level merges
+    {
+      const ForcedFanin tree(2);  // two-level merges
+      check_run(dp, in, LEAN_STREAM_K, 11, expected);
+    }
+    const ForcedSeparate separate(true);  // the merge kernel
     check_run(dp, in, LEAN_STREAM_K, 11, expected);
   }
 }

@@ -84,10 +84,15 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   const int64_t most = policy == Policy::stream_k
                            ? std::min<int64_t>(ctas, max_unit == 0 ? 0 : most_contributors(max_unit, std::max(1, s.tiles_per_cta)))
                            : std::min<int64_t>(s.num_splits, max_unit);
+  if (merge_fanin < kInKernelMerge) throw Error("merge fan-in must be >= 0, or kAutoMerge / kSeparateMerge / kInKernelMerge");
+  s.separate_merge = merge_fanin == kSeparateMerge || (merge_fanin == kAutoMerge && choose_separate_merge(p)) ? 1 : 0;
   s.merge_fanin = merge_fanin >= 0 ? merge_fanin
-                                   : choose_merge_fanin(static_cast<int>(most), int64_t(4) * p.group_size() * p.head_dim);
+                  : s.separate_merge ? 0
+                                     : choose_merge_fanin(static_cast<int>(most), int64_t(4) * p.group_size() * p.head_dim);
   return plan;
 }
+
+bool choose_separate_merge(const Problem& p) { return int64_t(4) * p.group_size() * p.head_dim >= kSeparateMergeBytes; }
 
 int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double peak_gbps) {
   validate(p);
@@ -109,8 +114,7 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   // boundary and units are long (grid sweeps, bench/NOTES.md step 16): take the largest such
   // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10%. Ragged batches and short units keep two per SM, which hide each
   // other's epilogues; so do paged caches, whose page lookups lengthen each stage's latency
-  // (b8 GQA 16k, page 16: 260 us at G=128 against 204 at 256). Large partials (group > 16) are
-  // left to the cost model's merge terms.
+  // (b8 GQA 16k, page 16: 260 us at G=128 against 204 at 256).
   const bool uniform = [&] {
     for (int b = 0; b < p.batch; ++b)
       if (p.tiles_of(b) != max_unit) return false;
@@ -120,14 +124,19 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
     if (g % units == 0) return max_unit % (g / units) == 0;
     return units % g == 0 && max_unit >= kLongUnitTiles;
   };
+  // Large partials qualify when the merge kernel takes them and each CTA streams >= 16 tiles
+  // (MQA 512k: 107.9 us at G=128 against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
   const bool one_per_sm = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
-  if (one_per_sm && uniform && p.group_size() <= 16 && p.kv_page_size == 0)
+  auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (choose_separate_merge(p) && total / g >= 16); };
+  if (one_per_sm && uniform && p.kv_page_size == 0)
     for (int64_t g = std::min<int64_t>(num_sms, slots); 4 * g >= 3 * int64_t(num_sms); --g)
-      if (whole_pieces(g)) return static_cast<int>(g);
+      if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;
+  const bool separate = choose_separate_merge(p);
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
+    if (separate) return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n);  // one row per merging CTA
     const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes);
     return f == 0 ? per_contributor * double(n) : kSplitCost + per_contributor * double(f + (n + f - 1) / f);
   };
@@ -222,7 +231,7 @@ std::string Schedule::print() const {
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib
-    << " merge_fanin=" << merge_fanin
+    << " merge_fanin=" << merge_fanin << " separate_merge=" << separate_merge
     << " partial_slots=" << num_partial_slots() << "}";
   return o.str();
 }

@@ -61,6 +61,9 @@ typedef struct {
 
 typedef struct lean_plan_s* lean_plan;
 
+/* In a record (lean_decode's `record`), the merger of a unit merged by the separate merge kernel. */
+enum { LEAN_RECORD_MERGE_KERNEL = -2 };
+
 /* grid: stream-K CTAs (0: the planner's choice among co-resident grids on `device`),
  * fixed-split splits (0: the FlashAttention-2 heuristic), ignored for no-split. The merge tree's
  * fan-in is the planner's unless the environment sets LEAN_MERGE_FANIN (0: one merge per unit;

@@ -53,6 +53,8 @@ struct Schedule {
   int32_t tiles_per_cta;  ///< stream-K: tiles of a normal CTA
   int32_t big_ctas;       ///< stream-K: the first big_ctas CTAs take one tile more
   int32_t merge_fanin;    ///< 0: a split unit merges all partials at once; F: in groups of F, then the groups
+  int32_t separate_merge; ///< 1: no CTA merges; a second kernel merges every split unit row by row
+                          ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
   const int32_t* seq_tile_begin;  ///< [num_seqs + 1] first linear tile of each sequence
   const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
 
@@ -176,9 +178,19 @@ class Plan {
 
 /// Plans `problem` under `policy`. `n` is the grid size G for stream-K (the launcher passes the
 /// co-resident CTA count; tests sweep it) and the split count S for fixed split; ignored for no
-/// split. `merge_fanin` < 0 picks it with choose_merge_fanin; 0 forces one merge per unit.
+/// split. `merge_fanin`: kAutoMerge lets the planner choose (a separate merge kernel when
+/// partials are large, see choose_separate_merge; else choose_merge_fanin); kSeparateMerge
+/// forces the merge kernel, kInKernelMerge the in-kernel merge with the planner's fan-in; 0 one
+/// in-kernel merge per unit; F > 0 in-kernel groups of F.
 /// Validates the problem first and throws lean::Error naming what is wrong.
-Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = -1);
+inline constexpr int kAutoMerge = -1, kSeparateMerge = -2, kInKernelMerge = -3;
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge);
+/// Whether split units of this problem merge in a second kernel: when a partial has at least
+/// kSeparateMergeBytes (MQA at head dim 128: 32 rows x 512 bytes), one merging CTA per unit
+/// reads too much (MQA 128k: 17 + 20 us of merges in a 73 us kernel), while the merge kernel
+/// spreads a unit's rows over as many CTAs. Smaller partials keep the in-kernel last-arriver merge.
+bool choose_separate_merge(const Problem& problem);
+inline constexpr int64_t kSeparateMergeBytes = 16 * 1024;
 
 /// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each, with peak DRAM
 /// bandwidth `peak_gbps` (0: unknown). On a card of at most kOnePerSmGbps per SM, a contiguous

@@ -40,7 +40,7 @@ const char* to_string(EventKind k);
 /// One interval on one SM. For `segment`, tiles = tiles streamed; unit = its (seq, kv head).
 struct Event {
   EventKind kind;
-  int32_t cta, sm, unit;
+  int32_t cta, sm, unit;  // cta -1: the separate merge kernel (Schedule::separate_merge)
   int32_t tiles;
   double t0, t1;  // microseconds from launch
 };
