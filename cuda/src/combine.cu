@@ -1,8 +1,9 @@
 // The separate merge (Schedule::separate_merge): after the decode kernel has written every
 // partial, one CTA per (split unit, query row) merges that row's partials in schedule order.
-// Used where partials are large (MQA: 32 rows x 512 bytes each), which one last-arriving CTA per
-// unit would read serially; here a unit's rows are merged in parallel. Same arithmetic as the
-// in-kernel merge with one row per CTA; sim/src/emulate.cpp (merge_like_kernel) mirrors it.
+// It replaces the in-kernel count-and-merge of the last contributor: no fence or atomic on the
+// decode kernel's critical path, a unit's rows merged in parallel, and the launch overlapped with
+// the decode kernel's tail (programmatic dependent launch). Same arithmetic as the in-kernel
+// merge with one row per CTA; sim/src/emulate.cpp (merge_like_kernel) mirrors it.
 #include "decode_kernel.cuh"
 
 namespace lean::cuda {
@@ -11,11 +12,15 @@ template <int D, typename Elem>
 __global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const DecodeParams p) {
   constexpr int kThreads = KernelShape::kThreads, kChunks = D / 4;  // float4s in a row
   constexpr float kNegInf = -INFINITY;
+#if __CUDA_ARCH__ >= 900
+  // launched as a programmatic dependent of the decode kernel: wait until it has finished and
+  // its partials are visible (the launch itself overlapped the decode kernel's tail)
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
   const Schedule& s = p.sched;
   const int g = p.group, tid = threadIdx.x, lane = tid & 31;
-  const int32_t u = blockIdx.x / g, r = blockIdx.x % g;
-  const int32_t n = s.num_contributors(u);
-  if (n < 2) return;  // whole units were written by the decode kernel, empty ones zeroed
+  const int32_t u = p.split_units[blockIdx.x / g], r = blockIdx.x % g;
+  const int32_t n = s.num_contributors(u);  // >= 2: whole units were written by the decode kernel
   const Unit un = s.unit(u);
   const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
   const int32_t slot0 = s.partial_slot(s.first_cta(u), u);  // contributors occupy consecutive slots
@@ -78,11 +83,21 @@ __global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const De
 }
 
 cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, cudaStream_t stream) {
-  const int64_t ctas = int64_t(p.sched.num_units()) * p.group;
+  const int64_t ctas = int64_t(p.num_split_units) * p.group;
   if (ctas == 0) return cudaSuccess;
   auto go = [&](auto kernel) {
-    kernel<<<static_cast<unsigned>(ctas), KernelShape::kThreads, 0, stream>>>(p);
-    return cudaGetLastError();
+    // programmatic dependent launch: the merge kernel is launched while the decode kernel's last
+    // CTAs run and waits on griddepcontrol.wait (a plain stream dependency before Hopper)
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = dim3(static_cast<unsigned>(ctas));
+    cfg.blockDim = dim3(KernelShape::kThreads);
+    cfg.stream = stream;
+    cudaLaunchAttribute attr{};
+    attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr.val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = &attr;
+    cfg.numAttrs = 1;
+    return cudaLaunchKernelEx(&cfg, kernel, p);
   };
   const bool half = dtype == LEAN_FP16;
   switch (head_dim) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "decode_params.hpp"
 #include "lean/cuda/lean_decode.h"
@@ -55,7 +56,8 @@ struct lean_plan_s {
   const KernelEntry* kernel = nullptr;
   int device = 0;
   // workspace layout, byte offsets
-  size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
+  size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
+  std::vector<int32_t> split_units;  // units of two or more contributors: the merge kernel's grid
 };
 
 Schedule lean::cuda::host_schedule(lean_plan plan) { return plan->plan.view(); }
@@ -139,6 +141,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_counters = off, off += align256(sizeof(int32_t) * s.num_counters());
   plan->off_tile_begin = off, off += align256(sizeof(int32_t) * (s.num_seqs + 1));
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
+  for (int32_t u = 0; u < s.num_units(); ++u)
+    if (s.num_contributors(u) > 1) plan->split_units.push_back(u);
+  plan->off_split = off, off += align256(sizeof(int32_t) * std::max<size_t>(1, plan->split_units.size()));
   const size_t g = p.group_size();
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
   plan->off_part_o = off, off += align256(sizeof(float) * s.num_partial_slots() * g * p.head_dim);
@@ -179,6 +184,9 @@ lean_status lean_plan_upload(lean_plan plan, void* ws, size_t bytes, cudaStream_
                         cudaMemcpyHostToDevice, stream);
   if (e == cudaSuccess)
     e = cudaMemcpyAsync(base + plan->off_seq_len, plan->plan.seq_len().data(), sizeof(int32_t) * s.num_seqs,
+                        cudaMemcpyHostToDevice, stream);
+  if (e == cudaSuccess && !plan->split_units.empty())
+    e = cudaMemcpyAsync(base + plan->off_split, plan->split_units.data(), sizeof(int32_t) * plan->split_units.size(),
                         cudaMemcpyHostToDevice, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_upload: ") + cudaGetErrorString(e));
   return LEAN_OK;
@@ -225,6 +233,8 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.scale_log2 = static_cast<float>(p.softmax_scale() * 1.4426950408889634);
   d.counters = reinterpret_cast<int32_t*>(base + plan->off_counters);
   d.part_lse = reinterpret_cast<float*>(base + plan->off_part_lse);
+  d.split_units = reinterpret_cast<const int32_t*>(base + plan->off_split);
+  d.num_split_units = int32_t(plan->split_units.size());
   d.part_o = reinterpret_cast<float*>(base + plan->off_part_o);
   d.record = record;
   d.trace = trace;
@@ -232,7 +242,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   if (d.sched.num_ctas == 0) return LEAN_OK;
   cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
-  if (d.sched.separate_merge) {
+  if (d.sched.separate_merge && d.num_split_units > 0) {
     e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);
     if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: merge kernel launch failed: ") + cudaGetErrorString(e));
   }

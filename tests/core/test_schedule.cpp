@@ -238,12 +238,11 @@ TEST_CASE("the planner merges through a tree only when one merge would read many
   REQUIRE(s.merge_groups(0) == (264 + s.merge_fanin - 1) / s.merge_fanin);
   // MHA: 512-byte partials, few per unit: one merge
   const Problem mha = make_uniform(1, 32, 32, 128, 65536);
-  const Plan few = make_plan(mha, Policy::stream_k, 264);
+  const Plan few = make_plan(mha, Policy::stream_k, 264), few_in_kernel = make_plan(mha, Policy::stream_k, 264, kInKernelMerge);
   REQUIRE(few.view().merge_fanin == 0);
-  REQUIRE(few.view().separate_merge == 0);
-  // left to the planner, 16 KB partials go to the separate merge kernel, flat
-  REQUIRE(choose_separate_merge(mqa));
-  REQUIRE_FALSE(choose_separate_merge(make_uniform(1, 32, 8, 128, 1024)));  // GQA: 2 KB partials
+  REQUIRE(few_in_kernel.view().merge_fanin == 0);
+  REQUIRE(few_in_kernel.view().separate_merge == 0);
+  REQUIRE(few.view().separate_merge == 1);  // the planner's default: the merge kernel, flat
   const Plan planned = make_plan(mqa, Policy::stream_k, 264);
   REQUIRE(planned.view().separate_merge == 1);
   REQUIRE(planned.view().merge_fanin == 0);

@@ -262,29 +262,34 @@ TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "
   Problem p = make_uniform(3, 32, 8, 128, 0);
   p.seq_lens = {20000, 333, 7000};
   DeviceProblem dp(p, nullptr, rng(), InputMode::stress, Layout{}, rng);
-  PlanHandle h(p, LEAN_STREAM_K, 0);
-  dp.launch(h);
-  const std::vector<uint16_t> first = dp.raw();
-  for (int i = 0; i < 20; ++i) {
+  for (bool separate : {false, true}) {  // in-kernel merges, and the merge kernel behind the decode kernel
+    INFO("separate merge " << separate);
+    const ForcedSeparate mode(separate);
+    PlanHandle h(p, LEAN_STREAM_K, 0);
+    REQUIRE(cuda::host_schedule(h.plan).separate_merge == int(separate));
     dp.launch(h);
-    REQUIRE(dp.raw() == first);
+    const std::vector<uint16_t> first = dp.raw();
+    for (int i = 0; i < 20; ++i) {
+      dp.launch(h);
+      REQUIRE(dp.raw() == first);
+    }
+    cudaStream_t st;
+    cuda_check(cudaStreamCreate(&st), "stream");
+    cudaGraph_t graph;
+    cuda_check(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal), "capture");
+    dp.launch(h, nullptr, st);
+    cuda_check(cudaStreamEndCapture(st, &graph), "end capture");
+    cudaGraphExec_t exec;
+    cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+    for (int i = 0; i < 10; ++i) {
+      cuda_check(cudaGraphLaunch(exec, st), "graph launch");
+      cuda_check(cudaStreamSynchronize(st), "graph sync");
+      REQUIRE(dp.raw() == first);
+    }
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(graph);
+    cudaStreamDestroy(st);
   }
-  cudaStream_t st;
-  cuda_check(cudaStreamCreate(&st), "stream");
-  cudaGraph_t graph;
-  cuda_check(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal), "capture");
-  dp.launch(h, nullptr, st);
-  cuda_check(cudaStreamEndCapture(st, &graph), "end capture");
-  cudaGraphExec_t exec;
-  cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-  for (int i = 0; i < 10; ++i) {
-    cuda_check(cudaGraphLaunch(exec, st), "graph launch");
-    cuda_check(cudaStreamSynchronize(st), "graph sync");
-    REQUIRE(dp.raw() == first);
-  }
-  cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
-  cudaStreamDestroy(st);
 }
 
 TEST_CASE("no deadlock with an oversubscribed grid or a kernel sharing the GPU", "[gpu][residency]") {
@@ -386,7 +391,7 @@ TEST_CASE("small cases for compute-sanitizer: every schedule, contiguous and pag
       const ForcedFanin tree(2);  // two-level merges
       check_run(dp, in, LEAN_STREAM_K, 11, expected);
     }
-    const ForcedSeparate separate(true);  // the merge kernel
+    const ForcedSeparate in_kernel(false);  // the last contributor merges (the default is the merge kernel)
     check_run(dp, in, LEAN_STREAM_K, 11, expected);
   }
 }

@@ -85,14 +85,13 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
                            ? std::min<int64_t>(ctas, max_unit == 0 ? 0 : most_contributors(max_unit, std::max(1, s.tiles_per_cta)))
                            : std::min<int64_t>(s.num_splits, max_unit);
   if (merge_fanin < kInKernelMerge) throw Error("merge fan-in must be >= 0, or kAutoMerge / kSeparateMerge / kInKernelMerge");
-  s.separate_merge = merge_fanin == kSeparateMerge || (merge_fanin == kAutoMerge && choose_separate_merge(p)) ? 1 : 0;
+  s.separate_merge = merge_fanin == kSeparateMerge || merge_fanin == kAutoMerge ? 1 : 0;
   s.merge_fanin = merge_fanin >= 0 ? merge_fanin
                   : s.separate_merge ? 0
                                      : choose_merge_fanin(static_cast<int>(most), int64_t(4) * p.group_size() * p.head_dim);
   return plan;
 }
 
-bool choose_separate_merge(const Problem& p) { return int64_t(4) * p.group_size() * p.head_dim >= kSeparateMergeBytes; }
 
 int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double peak_gbps) {
   validate(p);
@@ -124,17 +123,18 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
     if (g % units == 0) return max_unit % (g / units) == 0;
     return units % g == 0 && max_unit >= kLongUnitTiles;
   };
-  // Large partials qualify when the merge kernel takes them and each CTA streams >= 16 tiles
+  // Large partials qualify when each CTA streams >= 16 tiles
   // (MQA 512k: 107.9 us at G=128 against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
   const bool one_per_sm = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
-  auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (choose_separate_merge(p) && total / g >= 16); };
+  const bool large_partials = int64_t(4) * p.group_size() * p.head_dim >= kLargePartialBytes;
+  auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   if (one_per_sm && uniform && p.kv_page_size == 0)
     for (int64_t g = std::min<int64_t>(num_sms, slots); 4 * g >= 3 * int64_t(num_sms); --g)
       if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;
-  const bool separate = choose_separate_merge(p);
+  const bool separate = int64_t(4) * p.group_size() * p.head_dim >= kLargePartialBytes;
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
     if (separate) return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n);  // one row per merging CTA
     const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes);

@@ -178,19 +178,17 @@ class Plan {
 
 /// Plans `problem` under `policy`. `n` is the grid size G for stream-K (the launcher passes the
 /// co-resident CTA count; tests sweep it) and the split count S for fixed split; ignored for no
-/// split. `merge_fanin`: kAutoMerge lets the planner choose (a separate merge kernel when
-/// partials are large, see choose_separate_merge; else choose_merge_fanin); kSeparateMerge
-/// forces the merge kernel, kInKernelMerge the in-kernel merge with the planner's fan-in; 0 one
-/// in-kernel merge per unit; F > 0 in-kernel groups of F.
+/// split. `merge_fanin`: kAutoMerge and kSeparateMerge merge in the separate merge kernel (the
+/// default: measured faster than the in-kernel merge on every row of H100 and H200,
+/// bench/NOTES.md step 20); kInKernelMerge merges in the decode kernel with choose_merge_fanin's
+/// fan-in; 0 one in-kernel merge per unit; F > 0 in-kernel groups of F.
 /// Validates the problem first and throws lean::Error naming what is wrong.
 inline constexpr int kAutoMerge = -1, kSeparateMerge = -2, kInKernelMerge = -3;
 Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge);
-/// Whether split units of this problem merge in a second kernel: when a partial has at least
-/// kSeparateMergeBytes (MQA at head dim 128: 32 rows x 512 bytes), one merging CTA per unit
-/// reads too much (MQA 128k: 17 + 20 us of merges in a 73 us kernel), while the merge kernel
-/// spreads a unit's rows over as many CTAs. Smaller partials keep the in-kernel last-arriver merge.
-bool choose_separate_merge(const Problem& problem);
-inline constexpr int64_t kSeparateMergeBytes = 16 * 1024;
+/// Partials of at least this size (MQA at head dim 128: 32 rows x 512 bytes) are where the
+/// merge kernel gains most (MQA 128k: 73 -> 38 us, H100); the grid heuristic costs their merge
+/// as one row per merging CTA, smaller ones with its in-kernel terms.
+inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 
 /// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each, with peak DRAM
 /// bandwidth `peak_gbps` (0: unknown). On a card of at most kOnePerSmGbps per SM, a contiguous
