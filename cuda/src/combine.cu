@@ -13,8 +13,9 @@ __global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const De
   constexpr int kThreads = KernelShape::kThreads, kChunks = D / 4;  // float4s in a row
   constexpr float kNegInf = -INFINITY;
 #if __CUDA_ARCH__ >= 900
-  // launched as a programmatic dependent of the decode kernel: wait until it has finished and
-  // its partials are visible (the launch itself overlapped the decode kernel's tail)
+  // launched as a programmatic dependent of the decode kernel (which triggers it implicitly as
+  // its CTAs exit; an explicit trigger at its start made H200 MQA erratic, 31.8 -> 43.1 us):
+  // wait until it has finished and its partials are visible
   asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
   const Schedule& s = p.sched;

@@ -239,11 +239,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   const Schedule& s = p.sched;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int mt = warp / C::kWarpsPerM, wi = warp % C::kWarpsPerM;
-#if __CUDA_ARCH__ >= 900
-  // the merge kernel (combine.cu) may launch once every CTA of this grid is running; it waits
-  // for this grid's completion before it reads a partial
-  if (s.separate_merge) asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
+
   const int cta = blockIdx.x;
   const int g = p.group;
   constexpr float kNegInf = -INFINITY;
