@@ -172,6 +172,24 @@ TEST_CASE("the kernel's record matches the schedule", "[gpu][record]") {
   }
 }
 
+/// Runs (policy, grid) against `expected`, then checks that a second launch repeats every bit
+/// (merge counters are back at zero) and that the kernel's record matches the schedule.
+/// `inspect` sees the schedule while its plan is alive.
+template <typename Inspect>
+void check_repeat_and_record(const DeviceProblem& dp, const sim::Inputs& in, lean_policy pol, int grid,
+                             const sim::Output& expected, Inspect inspect) {
+  check_run(dp, in, pol, grid, expected);
+  PlanHandle h(dp.problem(), pol, grid);
+  const Schedule s = cuda::host_schedule(h.plan);
+  INFO(describe(dp.problem()) << " " << s.print());
+  inspect(s);
+  const std::vector<int32_t> record = recorded_launch(dp, h, s);
+  const std::vector<uint16_t> first = dp.raw();
+  dp.launch(h);
+  REQUIRE(dp.raw() == first);
+  check_record(s, record);
+}
+
 /// Plans made in its scope use merge fan-in `f` (lean_plan_create reads LEAN_MERGE_FANIN).
 struct ForcedFanin {
   explicit ForcedFanin(int f) { setenv("LEAN_MERGE_FANIN", std::to_string(f).c_str(), 1); }
@@ -189,7 +207,7 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
   int trees = 0;
   for (int trial = 0; trial < 24; ++trial) {
     Problem p = random_problem(rng);
-    if (trial % 3 == 0) {  // MQA-like: many contributors of large partials, the planner's own tree
+    if (trial % 3 == 0) {  // MQA-like: many contributors of large partials, the planner's own fan-in
       p = make_uniform(1 + int(rng() % 2), 32, 1, trial % 2 ? 128 : 64, 20000 + int64_t(rng() % 50000));
       p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
     }
@@ -200,21 +218,13 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
     const int fanin = trial % 3 == 0 ? -1 : 1 + int(rng() % 5);
     std::optional<ForcedFanin> forced;
     if (fanin > 0) forced.emplace(fanin);
-    const ForcedSeparate in_kernel(false);  // the planner would send MQA at d128 to the merge kernel
+    const ForcedSeparate in_kernel(false);  // the planner's default is the merge kernel
     const lean_policy pol = trial % 4 == 1 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 3 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial << " fan-in " << fanin);
-    check_run(dp, in, pol, grid, expected);
-    PlanHandle h(p, pol, grid);
-    const Schedule s = cuda::host_schedule(h.plan);
-    INFO(describe(p) << " " << s.print());
-    for (int32_t u = 0; u < s.num_units(); ++u) trees += s.merge_groups(u) > 1;
-    // the counters are back at zero after each launch: a second launch repeats every bit
-    const std::vector<int32_t> record = recorded_launch(dp, h, s);
-    const std::vector<uint16_t> first = dp.raw();
-    dp.launch(h);
-    REQUIRE(dp.raw() == first);
-    check_record(s, record);
+    check_repeat_and_record(dp, in, pol, grid, expected, [&](const Schedule& s) {
+      for (int32_t u = 0; u < s.num_units(); ++u) trees += s.merge_groups(u) > 1;
+    });
   }
   std::printf("units merged through a two-level tree: %d\n", trees);
   REQUIRE(trees >= 10);
@@ -240,17 +250,10 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
     const lean_policy pol = trial % 5 == 3 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 4 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial);
-    check_run(dp, in, pol, grid, expected);
-    PlanHandle h(p, pol, grid);
-    const Schedule s = cuda::host_schedule(h.plan);
-    INFO(describe(p) << " " << s.print());
-    REQUIRE(s.separate_merge == 1);
-    for (int32_t u = 0; u < s.num_units(); ++u) merged += s.num_contributors(u) > 1;
-    const std::vector<int32_t> record = recorded_launch(dp, h, s);
-    const std::vector<uint16_t> first = dp.raw();
-    dp.launch(h);
-    REQUIRE(dp.raw() == first);
-    check_record(s, record);
+    check_repeat_and_record(dp, in, pol, grid, expected, [&](const Schedule& s) {
+      REQUIRE(s.separate_merge == 1);
+      for (int32_t u = 0; u < s.num_units(); ++u) merged += s.num_contributors(u) > 1;
+    });
   }
   std::printf("units merged by the separate kernel: %d\n", merged);
   REQUIRE(merged >= 10);
