@@ -239,7 +239,6 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   const Schedule& s = p.sched;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int mt = warp / C::kWarpsPerM, wi = warp % C::kWarpsPerM;
-
   const int cta = blockIdx.x;
   const int g = p.group;
   constexpr float kNegInf = -INFINITY;

@@ -92,7 +92,6 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   return plan;
 }
 
-
 int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double peak_gbps) {
   validate(p);
   if (num_sms < 1 || ctas_per_sm < 1)
@@ -110,10 +109,11 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
     return true;
   };
   // One CTA per SM streams 1-5% faster than two per SM on H100 when no CTA crosses a unit
-  // boundary and units are long (grid sweeps, bench/NOTES.md step 16): take the largest such
-  // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10%. Ragged batches and short units keep two per SM, which hide each
-  // other's epilogues; so do paged caches, whose page lookups lengthen each stage's latency
-  // (b8 GQA 16k, page 16: 260 us at G=128 against 204 at 256).
+  // boundary and units are long (grid sweeps, bench/NOTES.md step 18): take the largest such
+  // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10%. Ragged
+  // batches and short units keep two per SM, which hide each other's epilogues; so do paged
+  // caches, whose page lookups lengthen each stage's latency (b8 GQA 16k, page 16: 260 us at
+  // G=128 against 204 at 256).
   const bool uniform = [&] {
     for (int b = 0; b < p.batch; ++b)
       if (p.tiles_of(b) != max_unit) return false;
@@ -123,20 +123,19 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
     if (g % units == 0) return max_unit % (g / units) == 0;
     return units % g == 0 && max_unit >= kLongUnitTiles;
   };
-  // Large partials qualify when each CTA streams >= 16 tiles
-  // (MQA 512k: 107.9 us at G=128 against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
+  // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
+  // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
   const bool one_per_sm = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
-  const bool large_partials = int64_t(4) * p.group_size() * p.head_dim >= kLargePartialBytes;
+  const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;
+  const bool large_partials = partial_bytes >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   if (one_per_sm && uniform && p.kv_page_size == 0)
     for (int64_t g = std::min<int64_t>(num_sms, slots); 4 * g >= 3 * int64_t(num_sms); --g)
       if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
-  const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;
-  const bool separate = int64_t(4) * p.group_size() * p.head_dim >= kLargePartialBytes;
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
-    if (separate) return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n);  // one row per merging CTA
+    if (large_partials) return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n);  // merge kernel: a row per CTA
     const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes);
     return f == 0 ? per_contributor * double(n) : kSplitCost + per_contributor * double(f + (n + f - 1) / f);
   };
