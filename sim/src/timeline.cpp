@@ -262,6 +262,10 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
   auto set = [&](const std::vector<double>& x) {
     Machine m = start;
     for (size_t i = 0; i < x.size(); ++i) m.*kFree[i] = std::exp(x[i]);
+    // the exponents stay physical: a fit without the one row that constrains one (d64 for
+    // inflight_exp) otherwise runs off to predictions of 1e37%
+    m.inflight_exp = std::min(m.inflight_exp, 3.0);
+    m.mem_exp = std::min(m.mem_exp, 64.0);
     return m;
   };
   std::vector<Plan> plans;
