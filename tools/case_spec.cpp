@@ -66,6 +66,7 @@ CaseSpec case_from_pairs(const std::map<std::string, std::string>& kv) {
     else if (k == "dtype") p.dtype = parse_dtype(v);
     else if (k == "lens") lens = v;
     else if (k == "tile") p.tile_kv = static_cast<int>(to_int(k, v));
+    else if (k == "page") p.kv_page_size = static_cast<int>(to_int(k, v));
     else if (k == "scale") p.scale = std::stod(v);
     else if (k == "seed") c.seed = static_cast<uint64_t>(to_int(k, v));
     else if (k == "mode") c.mode = parse_input_mode(v);

@@ -26,7 +26,7 @@ struct CaseSpec {
 /// Sequence lengths from "4096", "1,17,0,4096" or "random:lo:hi" (drawn from `seed`).
 std::vector<int64_t> parse_lens(const std::string& spec, int batch, uint64_t seed);
 
-/// key=value pairs (b hq hk d dtype lens tile scale seed mode policy grid store) over defaults.
+/// key=value pairs (b hq hk d dtype lens tile page scale seed mode policy grid store) over defaults.
 CaseSpec case_from_pairs(const std::map<std::string, std::string>& kv);
 /// One manifest line: "name key=value ...". Throws lean::Error naming the bad key.
 CaseSpec parse_case_line(const std::string& line);

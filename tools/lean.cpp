@@ -36,6 +36,7 @@ struct ProblemFlags {
     flag("--dtype", "dtype", "fp16 or bf16");
     flag("--lens", "lens", "context lengths: N (all), a,b,c (one per sequence) or random:lo:hi");
     flag("--tile", "tile", "tokens per schedule tile (default 64)");
+    flag("--page", "page", "page size of the KV cache the kernel will read (default 0: contiguous); a planner hint");
     flag("--scale", "scale", "softmax scale (default 1/sqrt(d))");
     flag("--seed", "seed", "input seed (default 1)");
     flag("--mode", "mode", "inputs: normal or stress (large logits, outliers)");
