@@ -29,58 +29,22 @@ __global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const De
   const float* po = p.part_o + (int64_t(slot0) * g + r) * D;  // contributor j: po[j * g * D]
   __shared__ float sL;
   __shared__ float4 sAcc[kThreads];
-  // pass 1 (warp 0): lanes stride over the contributors' LSEs, then a fixed xor tree
-  if (tid < 32) {
-    const float first = lane < n ? __ldcg(plse + int64_t(lane) * g) : kNegInf;
-    float m = first, sum = 0.f;
-    for (int j = lane + 32; j < n; j += 32) m = fmaxf(m, __ldcg(plse + int64_t(j) * g));
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-    if (m != kNegInf) {
-      if (lane < n) sum = expf(first - m);
-      for (int j = lane + 32; j < n; j += 32) sum += expf(__ldcg(plse + int64_t(j) * g) - m);
-    }
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-    if (lane == 0) sL = m == kNegInf ? kNegInf : m + logf(sum);
+  if (tid < 32) {  // pass 1 (warp 0)
+    const float L = merged_row_lse(plse, g, n, lane);
+    if (lane == 0) sL = L;
   }
   __syncthreads();
   // pass 2: `groups` threads share a float4, each summing a contiguous block of contributors
   const float L = sL;
   const int groups = max(1, min(kThreads / kChunks, n));
   const int chunk = tid % kChunks, grp = tid / kChunks;
-  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (grp < groups && L != kNegInf) {
-    const int j0 = grp * n / groups, j1 = (grp + 1) * n / groups;
-    constexpr int kBatch = 8;
-    for (int j = j0; j < j1; j += kBatch) {
-      float lj[kBatch];
-      float4 oj[kBatch];
-#pragma unroll
-      for (int k = 0; k < kBatch; ++k) {  // clamped, not guarded: a guarded load stalls at the join
-        const int64_t jj = min(j + k, j1 - 1);
-        lj[k] = __ldcg(plse + jj * g);
-        oj[k] = __ldcg(reinterpret_cast<const float4*>(po + jj * g * D) + chunk);
-      }
-#pragma unroll
-      for (int k = 0; k < kBatch; ++k)
-        if (j + k < j1) {
-          const float w = expf(lj[k] - L);
-          acc.x += w * oj[k].x, acc.y += w * oj[k].y, acc.z += w * oj[k].z, acc.w += w * oj[k].w;
-        }
-    }
-  }
+  const float4 acc = grp < groups && L != kNegInf
+                         ? weighted_sum<8>(plse, g, po + chunk * 4, int64_t(g) * D, grp * n / groups, (grp + 1) * n / groups, L)
+                         : make_float4(0.f, 0.f, 0.f, 0.f);
   sAcc[tid] = acc;
   __syncthreads();
-  if (tid < kChunks) {
-    float4 v = sAcc[tid];
-    for (int k = 1; k < groups; ++k) {
-      const float4 w = sAcc[k * kChunks + tid];
-      v.x += w.x, v.y += w.y, v.z += w.z, v.w += w.w;
-    }
-    write_merged<D, Elem>(p, q_row0, r, tid * 4, v, L);
-  }
-  if (p.record && r == 0 && tid == 0) p.record[s.num_ctas * 4 + u] = kMergedByCombine;
+  if (tid < kChunks) write_merged<D, Elem>(p, q_row0, r, tid * 4, add_blocks(sAcc, kChunks, groups, tid), L);
+  if (p.record && r == 0 && tid == 0) p.record[s.num_ctas * 4 + u] = LEAN_RECORD_MERGE_KERNEL;
 }
 
 cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, cudaStream_t stream) {

@@ -136,6 +136,63 @@ __device__ __forceinline__ bool arrive(int32_t* counter, int n, int& s_last) {
   return s_last;
 }
 
+/// Merge pass 1, by one warp: the merged LSE of one row from the n contributors' LSEs at
+/// lse[j * step]. Lanes stride over the contributors, then a fixed xor tree; every lane returns
+/// it. Shared by the in-kernel merge and combine.cu; sim/src/emulate.cpp mirrors the order.
+__device__ __forceinline__ float merged_row_lse(const float* lse, int64_t step, int n, int lane) {
+  constexpr float kNegInf = -INFINITY;
+  const float first = lane < n ? __ldcg(lse + lane * step) : kNegInf;  // kept for the sum
+  float m = first, sum = 0.f;
+  for (int j = lane + 32; j < n; j += 32) m = fmaxf(m, __ldcg(lse + j * step));
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
+  if (m != kNegInf) {
+    if (lane < n) sum = expf(first - m);
+    for (int j = lane + 32; j < n; j += 32) sum += expf(__ldcg(lse + j * step) - m);
+  }
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+  return m == kNegInf ? kNegInf : m + logf(sum);
+}
+
+/// Merge pass 2 for one float4 of a row: sum over contributors j in [j0, j1), in order, of
+/// exp(lse[j * lse_step] - L) * o[j * o_step .. + 4), kBatch loads in flight. The loads are
+/// clamped, not guarded: a load under a branch makes ptxas wait for it at the join (2-3x slower
+/// merges, bench/NOTES.md step 15). Shared by the in-kernel merge and combine.cu.
+template <int kBatch>
+__device__ __forceinline__ float4 weighted_sum(const float* lse, int64_t lse_step, const float* o, int64_t o_step, int j0,
+                                               int j1, float L) {
+  float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
+  for (int j = j0; j < j1; j += kBatch) {
+    float lj[kBatch];
+    float4 oj[kBatch];
+#pragma unroll
+    for (int k = 0; k < kBatch; ++k) {
+      const int64_t jj = min(j + k, j1 - 1);
+      lj[k] = __ldcg(lse + jj * lse_step);
+      oj[k] = __ldcg(reinterpret_cast<const float4*>(o + jj * o_step));
+    }
+#pragma unroll
+    for (int k = 0; k < kBatch; ++k)
+      if (j + k < j1) {
+        const float w = expf(lj[k] - L);
+        acc4.x += w * oj[k].x, acc4.y += w * oj[k].y, acc4.z += w * oj[k].z, acc4.w += w * oj[k].w;
+      }
+  }
+  return acc4;
+}
+
+/// The `groups` contributor blocks' sums of one float4 (acc[grp * chunks + chunk]), added in
+/// block order. Shared by the in-kernel merge and combine.cu.
+__device__ __forceinline__ float4 add_blocks(const float4* acc, int chunks, int groups, int chunk) {
+  float4 v = acc[chunk];
+  for (int grp = 1; grp < groups; ++grp) {
+    const float4 w = acc[grp * chunks + chunk];
+    v.x += w.x, v.y += w.y, v.z += w.z, v.w += w.w;
+  }
+  return v;
+}
+
 /// Merges the n published partials at workspace slots slot0, slot0 + stride, ... in that order:
 /// into the output rows from q_row0, or (q_row0 < 0) in place into slot0 as a partial again.
 /// sim/src/emulate.cpp mirrors the arithmetic order.
@@ -147,21 +204,9 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
   float* plse = p.part_lse + int64_t(slot0) * g;
   float* po_all = p.part_o + int64_t(slot0) * g * D;
   const int64_t lse_step = int64_t(stride) * g, o_step = int64_t(stride) * g * D;
-  // pass 1: per row, one warp reduces the contributors' LSEs: lanes stride over them,
-  // then a fixed xor tree
-  for (int r = warp; r < g; r += C::kWarps) {
-    const float first = lane < n ? __ldcg(plse + lane * lse_step + r) : kNegInf;  // kept for the sum
-    float m = first, sum = 0.f;
-    for (int j = lane + 32; j < n; j += 32) m = fmaxf(m, __ldcg(plse + j * lse_step + r));
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-    if (m != kNegInf) {
-      if (lane < n) sum = expf(first - m);
-      for (int j = lane + 32; j < n; j += 32) sum += expf(__ldcg(plse + j * lse_step + r) - m);
-    }
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-    if (lane == 0) sRowM[r] = m == kNegInf ? kNegInf : m + logf(sum);
+  for (int r = warp; r < g; r += C::kWarps) {  // pass 1: a warp per row
+    const float L = merged_row_lse(plse + r, lse_step, n, lane);
+    if (lane == 0) sRowM[r] = L;
   }
   __syncthreads();
   // pass 2: O = sum_j exp(lse_j - lse) O_j, contributors added in order, loads issued kBatch
@@ -180,39 +225,16 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
     const int chunk = i % chunks, grp = i / chunks;
     const int r = chunk / (D / 4), col = (chunk % (D / 4)) * 4;
     const float L = sRowM[r];
-    float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (L != kNegInf) {
-      const int j0 = grp * n / groups, j1 = (grp + 1) * n / groups;
-      for (int j = j0; j < j1; j += kBatch) {
-        float lj[kBatch];
-        float4 oj[kBatch];
-#pragma unroll
-        for (int k = 0; k < kBatch; ++k) {  // unconditional (clamped) loads: a load under a branch
-          const int64_t jj = min(j + k, j1 - 1);  // makes ptxas wait for it at the join (2-3x slower merges)
-          lj[k] = __ldcg(plse + jj * lse_step + r);
-          oj[k] = __ldcg(reinterpret_cast<const float4*>(po_all + jj * o_step + r * D + col));
-        }
-#pragma unroll
-        for (int k = 0; k < kBatch; ++k)
-          if (j + k < j1) {
-            const float w = expf(lj[k] - L);
-            acc4.x += w * oj[k].x, acc4.y += w * oj[k].y, acc4.z += w * oj[k].z, acc4.w += w * oj[k].w;
-          }
-      }
-    }
+    const float4 acc4 = L == kNegInf ? make_float4(0.f, 0.f, 0.f, 0.f)
+                                     : weighted_sum<kBatch>(plse + r, lse_step, po_all + r * D + col, o_step,
+                                                            grp * n / groups, (grp + 1) * n / groups, L);
     if (groups > 1) sAcc[grp * chunks + chunk] = acc4;
     else store(r, col, acc4);
   }
   if (groups > 1) {
     __syncthreads();
-    for (int chunk = tid; chunk < chunks; chunk += C::kThreads) {
-      float4 acc4 = sAcc[chunk];
-      for (int grp = 1; grp < groups; ++grp) {
-        const float4 v = sAcc[grp * chunks + chunk];
-        acc4.x += v.x, acc4.y += v.y, acc4.z += v.z, acc4.w += v.w;
-      }
-      store(chunk / (D / 4), (chunk % (D / 4)) * 4, acc4);
-    }
+    for (int chunk = tid; chunk < chunks; chunk += C::kThreads)
+      store(chunk / (D / 4), (chunk % (D / 4)) * 4, add_blocks(sAcc, chunks, groups, chunk));
   }
   __syncthreads();  // every weight read: slot0's LSE may be replaced
   if (q_row0 < 0)

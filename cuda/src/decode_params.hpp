@@ -51,7 +51,5 @@ const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group);
 /// The separate merge (Schedule::separate_merge): one CTA per (unit, query row), launched after
 /// the decode kernel on the same stream (cuda/src/combine.cu).
 cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, cudaStream_t stream);
-/// What the record holds for a unit the separate merge kernel merged.
-constexpr int32_t kMergedByCombine = LEAN_RECORD_MERGE_KERNEL;
 
 }  // namespace lean::cuda
