@@ -176,21 +176,22 @@ int main(int argc, char** argv) {
   tl->add_option("--measured", measured, "a trace from lean_bench --trace-dir: draw it under the model")->check(CLI::ExistingFile);
   tl->add_option("--svg", tl_svg, "Gantt chart, one row per SM");
   tl->add_option("--json", tl_json, "Chrome trace-event JSON (Perfetto)");
+  auto measured_csv = [&](CLI::App* sub) {  // the measurements calibrate, evaluate and holdout read
+    sub->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
+    sub->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  };
   auto* cal = tl->add_subcommand("calibrate", "fit a preset's parameters to a lean_bench CSV");
-  cal->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
-  cal->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  measured_csv(cal);
   cal->add_option("--start", preset, "starting preset")->required()->check(CLI::ExistingFile);
   cal->add_option("--name", fit_name, "name of the fitted machine")->required();
   cal->add_option("-o,--out", fit_out, "write the fitted preset here")->required();
   cal->add_option("--iterations", iterations, "Nelder-Mead iterations")->capture_default_str();
   auto* ev = tl->add_subcommand("evaluate", "model vs measured for every row of a lean_bench CSV");
-  ev->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
-  ev->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  measured_csv(ev);
   ev->add_option("--preset", preset, "card preset")->required()->check(CLI::ExistingFile);
   ev->add_option("--report", report, "write the markdown table here");
   auto* ho = tl->add_subcommand("holdout", "evaluate each problem with a preset fitted to the other problems only");
-  ho->add_option("--csv", csv, "lean_bench --csv output")->required()->check(CLI::ExistingFile);
-  ho->add_option("--matrix", matrix, "the lean_bench matrix that produced it")->capture_default_str();
+  measured_csv(ho);
   ho->add_option("--start", preset, "starting preset of every fit")->required()->check(CLI::ExistingFile);
   ho->add_option("--iterations", iterations, "Nelder-Mead iterations per fit")->capture_default_str();
   ho->add_option("--report", report, "write the markdown table here");

@@ -227,9 +227,8 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     for (int32_t u = 0; u < s.num_units(); ++u)
       if (s.num_contributors(u) > 1) split.push_back(u);
     const double waves = std::ceil(double(split.size()) * p.group_size() / (m.num_sms * m.ctas_per_sm));
-    const double t0 = tl.kernel_us + m.segment_us;
+    const double t0 = tl.kernel_us + m.segment_us, row_kb = partial_kb / p.group_size();
     for (size_t i = 0; i < split.size(); ++i) {
-      const double row_kb = 4.0 * (p.head_dim + 1) / 1024.0;
       const double us = (m.merge_us + m.merge_us_per_kb * row_kb * s.num_contributors(split[i])) * waves;
       tl.events.push_back({EventKind::merge, -1, int(i % m.num_sms), split[i], 0, t0, t0 + us});
       tl.kernel_us = std::max(tl.kernel_us, t0 + us);

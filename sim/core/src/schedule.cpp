@@ -35,6 +35,8 @@ namespace {
 /// Most CTAs one unit of `unit_tiles` tiles can span when each CTA takes at least `shortest`
 /// tiles: its pieces, plus one where a CTA boundary cuts in front of it.
 int64_t most_contributors(int64_t unit_tiles, int64_t shortest) { return (unit_tiles + shortest - 1) / shortest + 1; }
+/// Bytes of one partial O (float32, group rows of head_dim).
+int64_t partial_bytes(const Problem& p) { return int64_t(4) * p.group_size() * p.head_dim; }
 }  // namespace
 
 int choose_merge_fanin(int n, int64_t partial_bytes) {
@@ -88,7 +90,7 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   s.separate_merge = merge_fanin == kSeparateMerge || merge_fanin == kAutoMerge ? 1 : 0;
   s.merge_fanin = merge_fanin >= 0 ? merge_fanin
                   : s.separate_merge ? 0
-                                     : choose_merge_fanin(static_cast<int>(most), int64_t(4) * p.group_size() * p.head_dim);
+                                     : choose_merge_fanin(static_cast<int>(most), partial_bytes(p));
   return plan;
 }
 
@@ -100,34 +102,26 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   const int64_t total = p.total_tiles(), units = int64_t(p.batch) * p.num_kv_heads;
   if (total == 0) return 1;
   const int64_t max_unit = p.max_tiles();
-  // aligned: every unit a whole number k of equal pieces (uniform lengths divisible by k)
-  auto aligned = [&](int64_t g) {
-    if (g % units) return false;
-    const int64_t k = g / units;
+  const bool uniform = [&] {
     for (int b = 0; b < p.batch; ++b)
-      if (p.tiles_of(b) != max_unit || max_unit % k) return false;
+      if (p.tiles_of(b) != max_unit) return false;
     return true;
-  };
+  }();
+  // aligned: every unit a whole number k of equal pieces (uniform lengths divisible by k)
+  auto aligned = [&](int64_t g) { return uniform && g % units == 0 && max_unit % (g / units) == 0; };
   // One CTA per SM streams 1-5% faster than two per SM on H100 when no CTA crosses a unit
   // boundary and units are long (grid sweeps, bench/NOTES.md step 18): take the largest such
   // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10%. Ragged
   // batches and short units keep two per SM, which hide each other's epilogues; so do paged
   // caches, whose page lookups lengthen each stage's latency (b8 GQA 16k, page 16: 260 us at
   // G=128 against 204 at 256).
-  const bool uniform = [&] {
-    for (int b = 0; b < p.batch; ++b)
-      if (p.tiles_of(b) != max_unit) return false;
-    return true;
-  }();
-  auto whole_pieces = [&](int64_t g) {  // each unit in k equal pieces, or whole long units per CTA
-    if (g % units == 0) return max_unit % (g / units) == 0;
-    return units % g == 0 && max_unit >= kLongUnitTiles;
+  auto whole_pieces = [&](int64_t g) {  // aligned, or each CTA whole units of >= kLongUnitTiles tiles
+    return aligned(g) || (uniform && units % g == 0 && max_unit >= kLongUnitTiles);
   };
   // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
   // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
   const bool one_per_sm = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
-  const int64_t partial_bytes = int64_t(4) * p.group_size() * p.head_dim;
-  const bool large_partials = partial_bytes >= kLargePartialBytes;
+  const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   if (one_per_sm && uniform && p.kv_page_size == 0)
     for (int64_t g = std::min<int64_t>(num_sms, slots); 4 * g >= 3 * int64_t(num_sms); --g)
@@ -136,7 +130,7 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
     if (large_partials) return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n);  // merge kernel: a row per CTA
-    const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes);
+    const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes(p));
     return f == 0 ? per_contributor * double(n) : kSplitCost + per_contributor * double(f + (n + f - 1) / f);
   };
   // CTAs sharing an SM share its bandwidth: the critical path is the busiest SM's tiles
