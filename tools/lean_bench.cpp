@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   app.add_option("--csv", csv, "write every row here");
   std::string trace_dir;
   std::vector<int> sweep;
-  app.add_option("--sweep-grid", sweep, "also time stream-K at these grid sizes (an experiment; rows go to stderr)")->delimiter(',');
+  app.add_option("--sweep-grid", sweep, "also time stream-K at these grid sizes (an experiment; printed as 'sweep ...' lines)")->delimiter(',');
   app.add_option("--trace-dir", trace_dir, "also record one traced stream-K run per row as <dir>/trace_<row>.json");
   CLI11_PARSE(app, argc, argv);
 
