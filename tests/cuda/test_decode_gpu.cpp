@@ -246,7 +246,7 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
     const sim::Output expected = sim::naive_attention(in);
     DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
     std::optional<ForcedSeparate> forced;
-    if (trial % 2 == 1) forced.emplace(true);  // small partials too: rows shared by up to 4 thread groups
+    if (trial % 2 == 1) forced.emplace(true);  // the override path; small partials share a row among up to 4 thread groups
     const lean_policy pol = trial % 5 == 3 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 4 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial);
