@@ -16,7 +16,7 @@ pack)
   bash tools/dev.sh deps
   cmake -S . -B build-gpu -G Ninja -DLEAN_CUDA=ON -DLEAN_STATIC_HDF5=ON >/dev/null && cmake --build build-gpu || exit 1
   rm -rf .carry && mkdir -p .carry
-  cp build-gpu/tests/lean_tests_gpu build-gpu/lean_bench build-gpu/lean build-gpu/liblean_cuda.so .carry/
+  cp build-gpu/tests/lean_tests_gpu build-gpu/lean_bench build-gpu/stream_probe build-gpu/lean build-gpu/liblean_cuda.so .carry/
   echo "packed: $(ls .carry | tr '\n' ' ')"
   ;;
 run)

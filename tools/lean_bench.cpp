@@ -65,13 +65,14 @@ struct Inputs {
   size_t kv_bytes = 0;
 };
 
-Inputs make_inputs(const Problem& p, size_t l2_bytes) {
+/// `head_major`: [batch, kv head, token, dim] instead of [batch, token, kv head, dim].
+Inputs make_inputs(const Problem& p, size_t l2_bytes, bool head_major) {
   Inputs in;
   int64_t max_len = 1;
   for (int64_t l : p.seq_lens) max_len = std::max(max_len, l);
-  in.kv.stride_head = p.head_dim;
-  in.kv.stride_token = int64_t(p.num_kv_heads) * p.head_dim;
-  in.kv.stride_seq = max_len * in.kv.stride_token;
+  in.kv.stride_head = head_major ? max_len * p.head_dim : p.head_dim;
+  in.kv.stride_token = head_major ? p.head_dim : int64_t(p.num_kv_heads) * p.head_dim;
+  in.kv.stride_seq = max_len * p.num_kv_heads * p.head_dim;
   in.kv_bytes = size_t(p.batch) * in.kv.stride_seq * 2;
   const size_t q_bytes = size_t(p.batch) * p.num_q_heads * p.head_dim * 2;
   const int copies = int(std::clamp<size_t>(4 * l2_bytes / (2 * in.kv_bytes) + 1, 1, 64));
@@ -174,6 +175,12 @@ int main(int argc, char** argv) {
   std::vector<int> sweep;
   app.add_option("--sweep-grid", sweep, "also time stream-K at these grid sizes (an experiment; printed as 'sweep ...' lines)")->delimiter(',');
   app.add_option("--trace-dir", trace_dir, "also record one traced stream-K run per row as <dir>/trace_<row>.json");
+  std::string only;
+  app.add_option("--only", only, "time only the rows whose description contains this text, e.g. 'd=64'");
+  std::string layout = "bshd";
+  app.add_option("--layout", layout, "K/V layout: bshd ([batch, token, head, dim], the peers') | bhsd (head-major)")
+      ->check(CLI::IsMember({"bshd", "bhsd"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   cudaDeviceProp prop;
@@ -185,11 +192,13 @@ int main(int argc, char** argv) {
   const double copy_gbps = cuda::measure_copy_bandwidth(size_t(2) << 30, 20);
   std::printf("card: %s, %d SMs, L2 %d MB, SM clock %d MHz, memory clock %d MHz\n", prop.name, prop.multiProcessorCount,
               prop.l2CacheSize >> 20, clock_khz / 1000, mem_khz / 1000);
+  std::printf("K/V layout: %s\n", layout.c_str());
   std::printf("ceilings: read %.0f GB/s (16-byte loads, 4 GiB), copy %.0f GB/s (read+write, 2 GiB)\n", read_gbps, copy_gbps);
 
   std::vector<Row> rows;
   for (const Problem& p : tools::bench_matrix(which)) {
-    Inputs in = make_inputs(p, size_t(prop.l2CacheSize));
+    if (!only.empty() && describe(p).find(only) == std::string::npos) continue;
+    Inputs in = make_inputs(p, size_t(prop.l2CacheSize), layout == "bhsd");
     const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data(), p.kv_page_size};
     for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
       const DevicePlan dp(lp, pol, 0);

@@ -95,7 +95,7 @@ struct DecodeConfig {
   static constexpr int kThreads = KernelShape::kThreads, kWarps = KernelShape::kWarps;
   static constexpr int kTile = KernelShape::kTile;       // tokens per pipeline stage
   static constexpr int kStages = KernelShape::stages(D);
-  static constexpr int kStride = D + 8;                  // padded smem row: conflict-free ldmatrix
+  static constexpr int kStride = D + 8;                  // padded Q row: conflict-free ldmatrix
   static constexpr int kRows = 16 * MTiles;              // query rows (group padded to 16s)
   static constexpr int kWarpsPerM = kWarps / MTiles;     // warps sharing one m-tile split tokens
   static constexpr int kWarpTokens = kTile / kWarpsPerM; // 16, 32 or 64
@@ -103,11 +103,19 @@ struct DecodeConfig {
   static constexpr int kDTiles = D / 8;                  // O fragments per warp
   static constexpr int kChunksPerRow = D / 8;            // 16-byte chunks in a K/V row
   static constexpr int kOStride = D + 8;                 // floats per row of a warp's output slice
-  static constexpr size_t kKvElems = size_t(kStages) * kTile * kStride;
+  static constexpr size_t kKvElems = size_t(kStages) * kTile * D;  // dense rows, see kv_index
   static constexpr size_t kSmemBytes = KernelShape::smem_bytes(D, MTiles);  // K, V stages; Q; warp stats
   static_assert(kWarps % MTiles == 0 && kNTiles % 2 == 0 && kDTiles % 2 == 0, "fragment pairs");
-  static_assert(size_t(kWarps) * 16 * kOStride * sizeof(float) <= kKvElems * 2, "warp slices alias the K stages");
+  static_assert(size_t(kWarps) * 16 * kOStride * sizeof(float) <= kKvElems * 2 * 2, "warp slices alias the K and V stages");
   static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
+
+  /// Element offset of (row, col) in a K/V stage, col a multiple of 8. Rows are dense, so each
+  /// warp's cp.async writes whole 128-byte lines (padded rows cost 4% of the streaming rate on
+  /// H100, bench/NOTES.md step 21); the 16-byte chunks of a row are XOR-swizzled by row % 8, so
+  /// the 8 rows one ldmatrix reads sit in 8 different bank groups.
+  static __device__ __forceinline__ int kv_index(int row, int col) {
+    return row * D + (col & ~63) + ((((col >> 3) & 7) ^ (row & 7)) << 3);  // 128-byte part stays an immediate
+  }
 };
 
 
@@ -248,14 +256,14 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   using C = DecodeConfig<D, MTiles>;
   using E = ElemTraits<Elem>;
   extern __shared__ __align__(128) unsigned char smem[];
-  Elem* sK = reinterpret_cast<Elem*>(smem);             // [stages, tile, stride]
-  Elem* sV = sK + C::kKvElems;                          // [stages, tile, stride]
+  Elem* sK = reinterpret_cast<Elem*>(smem);             // [stages, tile, D] swizzled (kv_index)
+  Elem* sV = sK + C::kKvElems;                          // [stages, tile, D] swizzled
   Elem* sQ = sV + C::kKvElems;                          // [rows, stride]
   float* sWarpM = reinterpret_cast<float*>(sQ + C::kRows * C::kStride);  // [warps, 16]
   float* sWarpL = sWarpM + C::kWarps * 16;              // [warps, 16]
   float* sRowM = sWarpL + C::kWarps * 16;               // [rows] merged max (log2 units)
   float* sRowL = sRowM + C::kRows;                      // [rows] merged sum
-  float* sO = reinterpret_cast<float*>(smem);           // [warps, 16, kOStride], aliases sK after a segment
+  float* sO = reinterpret_cast<float*>(smem);           // [warps, 16, kOStride], aliases sK/sV after a segment
   __shared__ int s_last;
 
   const Schedule& s = p.sched;
@@ -303,7 +311,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
         const int t = t0 + row;
         const bool valid = t < t_end;
         const int64_t off = kv_offset(p.kv, un.seq, valid ? t : t_begin, un.head) + col;
-        const size_t so = (size_t(stage) * C::kTile + row) * C::kStride + col;
+        const size_t so = size_t(stage) * C::kTile * D + C::kv_index(row, col);
         cp_async16<D * 2>(smem_addr(sK + so), kbase + off, valid);
         cp_async16<D * 2>(smem_addr(sV + so), vbase + off, valid);
       }
@@ -333,8 +341,8 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       if (sub + C::kStages - 1 < n_sub) load_stage(sub + C::kStages - 1);
       cp_async_commit();
 
-      const Elem* k_st = sK + size_t(sub % C::kStages) * C::kTile * C::kStride;
-      const Elem* v_st = sV + size_t(sub % C::kStages) * C::kTile * C::kStride;
+      const Elem* k_st = sK + size_t(sub % C::kStages) * C::kTile * D;
+      const Elem* v_st = sV + size_t(sub % C::kStages) * C::kTile * D;
       const int tok0 = wi * C::kWarpTokens;
 
       // S = Q K^T for this warp's tokens: [16 rows, kWarpTokens]
@@ -348,7 +356,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
 #pragma unroll
         for (int n = 0; n < C::kNTiles; n += 2) {
           uint32_t b[4];
-          ldmatrix_x4(b, smem_addr(k_st + (tok0 + (n + (lane >> 4)) * 8 + (lane & 7)) * C::kStride + kk * 16 + ((lane >> 3) & 1) * 8));
+          ldmatrix_x4(b, smem_addr(k_st + C::kv_index(tok0 + (n + (lane >> 4)) * 8 + (lane & 7), kk * 16 + ((lane >> 3) & 1) * 8)));
           E::mma(sc[n], a, b[0], b[1]);
           E::mma(sc[n + 1], a, b[2], b[3]);
         }
@@ -397,7 +405,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
 #pragma unroll
         for (int n = 0; n < C::kDTiles; n += 2) {
           uint32_t b[4];
-          ldmatrix_x4_trans(b, smem_addr(v_st + (tok0 + j * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * C::kStride + (n + (lane >> 4)) * 8));
+          ldmatrix_x4_trans(b, smem_addr(v_st + C::kv_index(tok0 + j * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, (n + (lane >> 4)) * 8)));
           E::mma(acc[n], a, b[0], b[1]);
           E::mma(acc[n + 1], a, b[2], b[3]);
         }

@@ -18,7 +18,7 @@ struct KernelShape {
   static constexpr double inflight_bytes(int head_dim) { return (stages(head_dim) - 1) * kTile * head_dim * 2.0 * 2.0; }
   /// Dynamic shared memory of one CTA (must match cuda/src/decode_kernel.cuh DecodeConfig).
   static constexpr size_t smem_bytes(int head_dim, int mt) {
-    return 2 * size_t(stages(head_dim)) * kTile * (head_dim + 8) * 2 + size_t(16 * mt) * (head_dim + 8) * 2 +
+    return 2 * size_t(stages(head_dim)) * kTile * head_dim * 2 + size_t(16 * mt) * (head_dim + 8) * 2 +
            2 * kWarps * 16 * sizeof(float) + 2 * 16 * mt * sizeof(float);
   }
   /// Co-resident CTAs per SM as shared memory allows (the launcher asks CUDA for the truth).
