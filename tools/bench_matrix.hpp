@@ -24,6 +24,12 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
     for (int64_t ctx : {16384, 131072, 524288}) add(1, 32, 1, 128, ctx);
     add(1, 32, 8, 128, 4096);
     add(1, 32, 32, 128, 1024);
+  } else if (name == "small") {  // latency-bound rows: launch, pipeline fill and merge dominate
+    for (int64_t ctx : {1024, 2048, 4096, 8192}) add(1, 32, 32, 128, ctx);
+    for (int64_t ctx : {4096, 16384}) add(1, 32, 8, 128, ctx);
+    add(1, 32, 1, 128, 16384);
+    add(8, 32, 32, 128, 1024);
+    add(16, 32, 8, 128, 4096);
   } else if (name == "quick") {
     for (int64_t ctx : {1024, 4096, 16384, 65536, 131072, 524288}) add(1, 32, 32, 128, ctx);
     for (int64_t ctx : {1024, 8192, 131072}) add(8, 32, 32, 128, ctx);
@@ -37,7 +43,7 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
     for (int i = 1; i < 16; ++i) r.seq_lens.push_back(1024 + 200 * i);
     out.push_back(r);
   } else {
-    throw std::runtime_error("unknown matrix '" + name + "' (check, large, merge, quick)");
+    throw std::runtime_error("unknown matrix '" + name + "' (check, large, merge, small, quick)");
   }
   return out;
 }

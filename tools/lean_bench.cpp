@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   CLI::App app{"lean_bench: time stream-K, fixed-split and no-split decode against the card's bandwidth"};
   std::string which = "quick", csv;
   int reps = 50;
-  app.add_option("--matrix", which, "problem set: check | large | merge | quick")->capture_default_str();
+  app.add_option("--matrix", which, "problem set: check | large | merge | small | quick")->capture_default_str();
   app.add_option("--reps", reps, "timed graph replays per row (median)")->capture_default_str();
   app.add_option("--csv", csv, "write every row here");
   std::string trace_dir;
