@@ -5,6 +5,8 @@
 // (cp.async.bulk + mbarrier, Hopper's TMA unit). It prints GB/s per variant next to a plain
 // contiguous read of the same bytes, so a gap to the read ceiling can be split into "the access
 // pattern / pipeline" and "what the math around it costs" (bench/NOTES.md).
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -260,6 +262,54 @@ __global__ void __launch_bounds__(kThreads) flat_stream(const uint4* kv, int64_t
   if (x == 0x9e3779b9u) *sink = float(x);
 }
 
+/// Hopper's tensor memory access: per stage four 2D boxes of 64 tokens x 64 dims (128 bytes,
+/// the 128-byte swizzle's widest box) for K and V, issued by one thread, completing on one
+/// mbarrier. Dense, swizzled destination (what ldmatrix would read with an XOR of row % 8).
+template <int Stages>
+__global__ void __launch_bounds__(kThreads) tma_stream(const __grid_constant__ CUtensorMap tk, const __grid_constant__ CUtensorMap tv,
+                                                       int heads, int tiles_per_head, int total_tiles, float* sink) {
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  unsigned char* smem = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+  __shared__ __align__(8) uint64_t full[Stages];
+  const int tid = threadIdx.x;
+  const int begin = int(int64_t(blockIdx.x) * total_tiles / gridDim.x), end = int(int64_t(blockIdx.x + 1) * total_tiles / gridDim.x);
+  const int n = end - begin;
+  if (tid == 0) {
+    for (int s = 0; s < Stages; ++s) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(smem_addr(&full[s])));
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+  }
+  __syncthreads();
+  auto load = [&](int i) {  // thread 0 only
+    const int lin = begin + i, head = lin / tiles_per_head, t0 = (lin % tiles_per_head) * kTile;
+    const int s = i % Stages;
+    const uint32_t bar = smem_addr(&full[s]), dst = smem_addr(smem + s * 32768);
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "n"(32768));
+#pragma unroll
+    for (int part = 0; part < 4; ++part) {  // K lo, K hi, V lo, V hi: 8 KB each
+      const CUtensorMap* map = part < 2 ? &tk : &tv;
+      const int c0 = (part & 1) * 64;
+      asm volatile(
+          "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(
+              dst + part * 8192),
+          "l"(map), "r"(c0), "r"(head), "r"(t0), "r"(bar)
+          : "memory");
+    }
+  };
+  if (tid == 0)
+    for (int s = 0; s < Stages - 1 && s < n; ++s) load(s);
+  float x = 0.f;
+  for (int i = 0; i < n; ++i) {
+    __syncthreads();  // everyone is done with stage (i - 1) % Stages, which load(i + Stages - 1) refills
+    if (tid == 0 && i + Stages - 1 < n) load(i + Stages - 1);
+    const uint32_t bar = smem_addr(&full[i % Stages]), parity = (i / Stages) & 1;
+    asm volatile(
+        "{\n .reg .pred p;\n W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra W;\n}\n" ::"r"(bar), "r"(parity)
+        : "memory");
+    x += __half2float(*reinterpret_cast<const __half*>(smem + (i % Stages) * 32768 + tid * 256));
+  }
+  if (x == 1234.5f) *sink = x;
+}
+
 __global__ void contiguous_read(const uint4* p, int64_t n, uint32_t* sink) {
   uint32_t x = 0;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
@@ -324,6 +374,44 @@ int main(int argc, char** argv) {
   const void* cp4 = reinterpret_cast<const void*>(&cp_async_stream<4, true>);
   const void* bulk3 = reinterpret_cast<const void*>(&bulk_stream<3>);
   const void* bulk4 = reinterpret_cast<const void*>(&bulk_stream<4>);
+  // TMA: a 3D tensor map per K and V, [tokens][heads][128] fp16 (the peers' layout)
+  PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
+  cudaDriverEntryPointQueryResult qres;
+  check(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", reinterpret_cast<void**>(&encode), 12000, cudaEnableDefault, &qres),
+        "entry point");
+  auto make_map = [&](void* base, CUtensorMapL2promotion promo) {
+    CUtensorMap m;
+    const cuuint64_t dims[3] = {cuuint64_t(kD), cuuint64_t(heads), cuuint64_t(tokens)};
+    const cuuint64_t strides[2] = {cuuint64_t(kD) * 2, cuuint64_t(heads) * kD * 2};
+    const cuuint32_t box[3] = {64, 1, kTile}, estr[3] = {1, 1, 1};
+    if (encode(&m, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 3, base, dims, strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE,
+               CU_TENSOR_MAP_SWIZZLE_128B, promo, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
+      std::fprintf(stderr, "stream_probe: cuTensorMapEncodeTiled failed\n");
+      std::exit(2);
+    }
+    return m;
+  };
+  for (auto promo : {CU_TENSOR_MAP_L2_PROMOTION_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B}) {
+    CUtensorMap tk = make_map(k, promo), tv = make_map(v, promo);
+    const int tiles_per_head = tokens / kTile, total = heads * tiles_per_head;
+    for (int grid : {128, sms, 2 * sms})
+      for (int stages : {2, 3, 4, 6}) {
+        if (grid > sms && stages > 3) continue;
+        const void* fn = stages == 2 ? reinterpret_cast<const void*>(&tma_stream<2>)
+                         : stages == 3 ? reinterpret_cast<const void*>(&tma_stream<3>)
+                         : stages == 4 ? reinterpret_cast<const void*>(&tma_stream<4>)
+                                       : reinterpret_cast<const void*>(&tma_stream<6>);
+        const int smem = stages * 32768 + 1024;
+        check(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), "smem attribute");
+        int h = heads;
+        void* args[] = {&tk, &tv, &h, const_cast<int*>(&tiles_per_head), const_cast<int*>(&total), &sink};
+        const double ms = median_ms([&] { check(cudaLaunchKernel(fn, grid, kThreads, args, smem, nullptr), "launch"); });
+        std::printf("%-28s grid %4d bshd stages %d L2 promotion %d %8.1f GB/s  %8.1f us\n", "tma 2D boxes", grid, stages, int(promo),
+                    gbps(ms), ms * 1e3);
+      }
+  }
+  if (argc > 2) return 0;  // TMA only
+
   int* counter;
   check(cudaMalloc(&counter, 4), "malloc");
   auto run_dynamic = [&](const char* name, const void* fn, int grid, int chunk) {

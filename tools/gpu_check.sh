@@ -29,6 +29,9 @@ run)
   echo "== GPU tests"
   "$BIN/lean_tests_gpu" --durations yes >"$OUT/gpu_tests.log" 2>&1 || status=1
   tail -4 "$OUT/gpu_tests.log"
+  echo "== GPU tests again with every tile by cp.async (LEAN_TMA=0)"
+  LEAN_TMA=0 "$BIN/lean_tests_gpu" >"$OUT/gpu_tests_cp_async.log" 2>&1 || status=1
+  tail -2 "$OUT/gpu_tests_cp_async.log"
   echo "== compute-sanitizer on small cases"
   for tool in memcheck racecheck; do
     compute-sanitizer --tool $tool --error-exitcode 9 "$BIN/lean_tests_gpu" "[sanitize]" >"$OUT/sanitizer_$tool.log" 2>&1

@@ -77,6 +77,65 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, uint32_t addr) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
 }
 
+// mbarrier and tensor-memory-access helpers (Hopper; the launcher sets use_tma only there)
+__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count));
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+#endif
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_addr(bar)) : "memory");
+#endif
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("{\n .reg .pred p;\n W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra W;\n}\n" ::"r"(smem_addr(bar)),
+               "r"(parity)
+               : "memory");
+#endif
+}
+/// Orders this thread's generic shared-memory writes before later tensor-memory writes there.
+__device__ __forceinline__ void fence_proxy_async() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+/// Thread 0 of a CTA: the whole K and V tile at token t0 into one stage, completing on `bar`.
+/// Half-planes of 64 dims (the 128-byte swizzle's widest box), rows of 128 bytes.
+template <int D>
+__device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, int head, int t0, uint32_t k_dst, uint32_t v_dst,
+                                              uint64_t* bar) {
+#if __CUDA_ARCH__ >= 900
+  constexpr int kTile = KernelShape::kTile;
+  const uint32_t b = smem_addr(bar);
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(b), "n"(2 * kTile * D * 2) : "memory");
+  for (int t = t0; t < t0 + kTile; t += p.tma_box_tokens) {
+    int c2 = t, c3 = seq;  // (token, sequence), or (token in page, page)
+    if (p.kv.block_table) {
+      c3 = __ldg(p.kv.block_table + int64_t(seq) * p.kv.block_table_stride + t / p.kv.page_size);
+      c2 = t % p.kv.page_size;
+    }
+#pragma unroll
+    for (int h = 0; h < D / 64; ++h) {
+      const uint32_t off = h * kTile * 128 + (t - t0) * 128;
+      asm volatile(
+          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+              k_dst + off),
+          "l"(&p.tma_k), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
+          : "memory");
+      asm volatile(
+          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+              v_dst + off),
+          "l"(&p.tma_v), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
+          : "memory");
+    }
+  }
+#endif
+}
+
 __device__ __forceinline__ int64_t globaltimer() {
   int64_t t;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
@@ -109,12 +168,13 @@ struct DecodeConfig {
   static_assert(size_t(kWarps) * 16 * kOStride * sizeof(float) <= kKvElems * 2 * 2, "warp slices alias the K and V stages");
   static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
 
-  /// Element offset of (row, col) in a K/V stage, col a multiple of 8. Rows are dense, so each
-  /// warp's cp.async writes whole 128-byte lines (padded rows cost 4% of the streaming rate on
-  /// H100, bench/NOTES.md step 21); the 16-byte chunks of a row are XOR-swizzled by row % 8, so
-  /// the 8 rows one ldmatrix reads sit in 8 different bank groups.
+  /// Element offset of (row, col) in a K/V stage, col a multiple of 8: half-planes of 64
+  /// columns, [D / 64][tile][64], whose 128-byte rows hold their 16-byte chunks XOR-swizzled by
+  /// row % 8: the tensor memory access unit's 128-byte swizzle, and the 8 rows one ldmatrix
+  /// reads sit in 8 bank groups. Dense rows also let cp.async write whole 128-byte lines
+  /// (padded rows cost 4% of the streaming rate on H100, bench/NOTES.md step 21).
   static __device__ __forceinline__ int kv_index(int row, int col) {
-    return row * D + (col & ~63) + ((((col >> 3) & 7) ^ (row & 7)) << 3);  // 128-byte part stays an immediate
+    return (col >> 6) * (kTile * 64) + row * 64 + ((((col >> 3) & 7) ^ (row & 7)) << 3);
   }
 };
 
@@ -252,10 +312,12 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
 // ---- the kernel -----------------------------------------------------------------------------
 
 template <int D, typename Elem, int MTiles>
-__global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const DecodeParams p) {
+__global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const __grid_constant__ DecodeParams p) {
   using C = DecodeConfig<D, MTiles>;
   using E = ElemTraits<Elem>;
-  extern __shared__ __align__(128) unsigned char smem[];
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  // the 128-byte swizzle repeats every 1024 bytes: stages start on 1024-byte boundaries
+  unsigned char* smem = smem_raw + ((1024 - smem_addr(smem_raw) % 1024) % 1024);
   Elem* sK = reinterpret_cast<Elem*>(smem);             // [stages, tile, D] swizzled (kv_index)
   Elem* sV = sK + C::kKvElems;                          // [stages, tile, D] swizzled
   Elem* sQ = sV + C::kKvElems;                          // [rows, stride]
@@ -265,6 +327,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   float* sRowL = sRowM + C::kRows;                      // [rows] merged sum
   float* sO = reinterpret_cast<float*>(smem);           // [warps, 16, kOStride], aliases sK/sV after a segment
   __shared__ int s_last;
+  __shared__ __align__(8) uint64_t s_full[C::kStages];  // tensor-memory tiles landed (use_tma)
 
   const Schedule& s = p.sched;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -289,6 +352,10 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   if (tr) tr[0] = smid(), tr[1] = globaltimer();
   const TileRange range = s.cta_range(cta);
   int segments = 0, merges = 0;
+  if (p.use_tma && tid == 0)
+    for (int st = 0; st < C::kStages; ++st) mbar_init(&s_full[st], 1);
+  __syncthreads();
+  uint32_t fills = 0;  // stages filled so far: stage = fill % kStages, mbarrier phase = fill / kStages
   for (int it = range.begin; it < range.end; ++segments) {
     const Segment seg = s.segment_at(cta, it, range.end);
     const Unit un = s.unit(seg.unit);
@@ -301,9 +368,21 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
 
     const Elem* kbase = static_cast<const Elem*>(p.kv.k);
     const Elem* vbase = static_cast<const Elem*>(p.kv.v);
+    // Whole tiles by tensor memory access (thread 0); the tile a sequence's end cuts (only ever
+    // a segment's last) by cp.async, which zero-fills the rows past the end.
+    const int cut_sub = (t_end - t_begin) % C::kTile ? n_sub - 1 : n_sub;
     auto load_stage = [&](int sub) {
-      const int stage = sub % C::kStages;
+      const int stage = (fills + sub) % C::kStages;
       const int t0 = t_begin + sub * C::kTile;
+      if (p.use_tma) {
+        if (sub != cut_sub) {
+          if (tid == 0)
+            tma_load_tile<D>(p, un.seq, un.head, t0, smem_addr(sK + size_t(stage) * C::kTile * D),
+                             smem_addr(sV + size_t(stage) * C::kTile * D), &s_full[stage]);
+          return;
+        }
+        if (tid == 0) mbar_arrive(&s_full[stage]);  // this stage comes by cp.async: complete its phase now
+      }
 #pragma unroll
       for (int j = 0; j < C::kTile * C::kChunksPerRow / C::kThreads; ++j) {
         const int chunk = tid + j * C::kThreads;
@@ -336,13 +415,15 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       cp_async_commit();
     }
     for (int sub = 0; sub < n_sub; ++sub) {
+      const uint32_t fill = fills + sub;
       cp_async_wait<C::kStages - 2>();
+      if (p.use_tma) mbar_wait(&s_full[fill % C::kStages], (fill / C::kStages) & 1);
       __syncthreads();  // stage `sub` visible; everyone is done with stage sub - 1
       if (sub + C::kStages - 1 < n_sub) load_stage(sub + C::kStages - 1);
       cp_async_commit();
 
-      const Elem* k_st = sK + size_t(sub % C::kStages) * C::kTile * D;
-      const Elem* v_st = sV + size_t(sub % C::kStages) * C::kTile * D;
+      const Elem* k_st = sK + size_t(fill % C::kStages) * C::kTile * D;
+      const Elem* v_st = sV + size_t(fill % C::kStages) * C::kTile * D;
       const int tok0 = wi * C::kWarpTokens;
 
       // S = Q K^T for this warp's tokens: [16 rows, kWarpTokens]
@@ -418,6 +499,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
       l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
     }
+    fills += n_sub;
     cp_async_wait<0>();
     __syncthreads();  // pipeline drained: sO may now overwrite the K stages
     if (trs) trs[2] = globaltimer();
@@ -489,6 +571,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
       if (s.separate_merge) {  // combine.cu merges after this kernel: nothing to count
         if (trs) trs[3] = trs[4] = globaltimer();
+        if (p.use_tma) fence_proxy_async();  // sO and cp.async stages before the next tiles' tensor writes
         __syncthreads();
         it = seg.end;
         continue;
@@ -515,6 +598,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       }
       if (trs) trs[4] = globaltimer();
     }
+    if (p.use_tma) fence_proxy_async();  // sO and cp.async stages before the next tiles' tensor writes
     __syncthreads();  // sO and the stats are reused by the next segment
     it = seg.end;
   }

@@ -2,6 +2,7 @@
 // Light on purpose: the launcher includes this, only cuda/src/inst/*.cu include the kernel.
 #pragma once
 
+#include <cuda.h>  // CUtensorMap
 #include <cuda_runtime.h>
 
 #include <cstddef>
@@ -29,6 +30,13 @@ struct DecodeParams {
   int32_t num_split_units;
   int64_t* trace;       // null, or [num_ctas, 4 + 5 * trace_segments] globaltimer stamps
   int32_t trace_segments;
+  // Hopper's tensor memory access loads each whole K/V tile (a tile cut by a sequence's end
+  // still goes by cp.async, which zero-fills): one 4D map per tensor over (dim, head, token,
+  // sequence) or (dim, head, token in page, page), boxes of 64 dims x tma_box_tokens, written
+  // with the 128-byte swizzle DecodeConfig::kv_index reads.
+  int32_t use_tma;
+  int32_t tma_box_tokens;  // 64 contiguous; the page size when paged with pages of 16 or 32
+  CUtensorMap tma_k, tma_v;
 };
 
 /// One compiled kernel: head dim x element type x m-tiles (16 query rows each).

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
+
 #include "decode_params.hpp"
 #include "lean/cuda/lean_decode.h"
 #include "lean/cuda/util.hpp"
@@ -27,6 +29,41 @@ lean_status fail(lean_status s, const std::string& msg) {
 }
 
 size_t align256(size_t n) { return (n + 255) / 256 * 256; }
+
+/// The driver's tensor-map encoder, through the runtime (no -lcuda); null where unavailable.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess)
+      f = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }();
+  return fn;
+}
+
+/// Tensor maps for whole-tile K/V loads (DecodeParams::use_tma), or false where they cannot
+/// describe the cache: pages that neither divide nor are divided by 64 tokens, or strides the
+/// encoder refuses; the kernel then loads every tile by cp.async.
+bool encode_kv_maps(DecodeParams& d, const lean_kv& kv, int head_dim, int kv_heads, int64_t max_len, int batch, lean_dtype dt) {
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
+  const bool paged = kv.block_table != nullptr;
+  if (!encode || (paged && kv.page_size % 64 != 0 && 64 % kv.page_size != 0)) return false;
+  const int box_tokens = paged ? std::min(kv.page_size, 64) : 64;
+  const cuuint64_t dims[4] = {cuuint64_t(head_dim), cuuint64_t(kv_heads), cuuint64_t(paged ? kv.page_size : std::max<int64_t>(max_len, 1)),
+                              cuuint64_t(paged ? kv.num_pages : batch)};
+  const cuuint64_t strides[3] = {cuuint64_t(kv.stride_head) * 2, cuuint64_t(kv.stride_token) * 2, cuuint64_t(kv.stride_seq) * 2};
+  const cuuint32_t box[4] = {64, 1, cuuint32_t(box_tokens), 1}, unit[4] = {1, 1, 1, 1};
+  const CUtensorMapDataType type = dt == LEAN_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  // no L2 promotion: 256-byte promotion cost 6% of the streaming rate on H200 (bench/NOTES.md step 22)
+  for (auto [map, ptr] : {std::pair{&d.tma_k, kv.k}, std::pair{&d.tma_v, kv.v}})
+    if (encode(map, type, 4, const_cast<void*>(ptr), dims, strides, box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+               CU_TENSOR_MAP_L2_PROMOTION_NONE, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS)
+      return false;
+  d.tma_box_tokens = box_tokens;
+  return true;
+}
 
 }  // namespace
 
@@ -55,6 +92,7 @@ struct lean_plan_s {
   Plan plan;
   const KernelEntry* kernel = nullptr;
   int device = 0;
+  bool tma = false;  // whole tiles by tensor memory access (Hopper; LEAN_TMA=0 keeps cp.async)
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
   std::vector<int32_t> split_units;  // units of two or more contributors: the merge kernel's grid
@@ -123,6 +161,12 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     if (end == env || *end != '\0' || v < 0 || v > 1 << 20)
       return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
     fanin = int(v);
+  }
+  plan->tma = prop.major >= 9;
+  if (const char* env = std::getenv("LEAN_TMA")) {  // benchmark and test override: 0 loads every tile by cp.async
+    const std::string v = env;
+    if (v != "0" && v != "1") return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_TMA must be 0 or 1, got '" + v + "'");
+    plan->tma = plan->tma && v == "1";
   }
   if (const char* env = std::getenv("LEAN_SEPARATE_MERGE")) {  // benchmark override: 1 merge kernel, 0 in-kernel
     const std::string v = env;
@@ -239,6 +283,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.record = record;
   d.trace = trace;
   d.trace_segments = trace_segments;
+  d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   if (d.sched.num_ctas == 0) return LEAN_OK;
   cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));

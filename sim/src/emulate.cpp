@@ -209,7 +209,14 @@ Tolerance gpu_tolerance(const Inputs& in, const Schedule& s, const Output& expec
   const Output emu = emulate_kernel(in, s), naive = naive_float32(in);
   const double o = std::max({compare(emu.o, expected.o, p.head_dim).max_err, compare(naive.o, expected.o, p.head_dim).max_err,
                              unit_roundoff(p.dtype)});
-  const double lse = std::max({compare_lse(emu.lse, expected.lse).max_err, compare_lse(naive.lse, expected.lse).max_err, 1e-6});
+  // LSE floor: 4 float32 ulps of the largest |LSE|. Its scores come from tensor-core sums whose
+  // order the emulation approximates, so at |LSE| ~ 500 (stress inputs) the two may differ by an
+  // ulp (6e-5) where the emulation happened to round exactly.
+  double lse_mag = 0;
+  for (double l : expected.lse)
+    if (std::isfinite(l)) lse_mag = std::max(lse_mag, std::abs(l));
+  const double lse = std::max({compare_lse(emu.lse, expected.lse).max_err, compare_lse(naive.lse, expected.lse).max_err, 1e-6,
+                               4 * lse_mag * std::numeric_limits<float>::epsilon()});
   return Tolerance{2 * o, 2 * lse};
 }
 

@@ -11,7 +11,7 @@ struct KernelShape {
   static constexpr int kWarps = 4;
   static constexpr int kThreads = 128;
   static constexpr int kSmemPerSm = 228 * 1024;  ///< Hopper shared memory per SM, bytes
-  static constexpr int stages(int head_dim) { return head_dim <= 128 ? 3 : 2; }
+  static constexpr int stages(int) { return 3; }
   static constexpr int m_tiles(int group) { return group <= 16 ? 1 : group <= 32 ? 2 : 4; }
   static constexpr int warp_tokens(int group) { return kTile * m_tiles(group) / kWarps; }
   /// K and V bytes one CTA keeps in flight while it computes a stage.
@@ -19,7 +19,7 @@ struct KernelShape {
   /// Dynamic shared memory of one CTA (must match cuda/src/decode_kernel.cuh DecodeConfig).
   static constexpr size_t smem_bytes(int head_dim, int mt) {
     return 2 * size_t(stages(head_dim)) * kTile * head_dim * 2 + size_t(16 * mt) * (head_dim + 8) * 2 +
-           2 * kWarps * 16 * sizeof(float) + 2 * 16 * mt * sizeof(float);
+           2 * kWarps * 16 * sizeof(float) + 2 * 16 * mt * sizeof(float) + 1024;  // + 1024: stages aligned to 1 KB
   }
   /// Co-resident CTAs per SM as shared memory allows (the launcher asks CUDA for the truth).
   static constexpr int ctas_per_sm_estimate(int head_dim, int group) {

@@ -22,7 +22,8 @@ Output emulate_kernel(const Inputs& in, const Schedule& s);
 Output naive_float32(const Inputs& in);
 
 /// Tolerance for a GPU output: 2x the worse of the emulation's and the naive float32's error
-/// against float64, with a floor of one unit roundoff of the element type (output rounding).
+/// against float64, with floors of one unit roundoff of the element type for O (output
+/// rounding) and 4 float32 ulps of the largest |LSE| for the LSE.
 struct Tolerance {
   double o, lse;
 };
