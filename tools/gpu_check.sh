@@ -29,9 +29,12 @@ run)
   echo "== GPU tests"
   "$BIN/lean_tests_gpu" --durations yes >"$OUT/gpu_tests.log" 2>&1 || status=1
   tail -4 "$OUT/gpu_tests.log"
-  echo "== GPU tests again with every tile by cp.async (LEAN_TMA=0)"
-  LEAN_TMA=0 "$BIN/lean_tests_gpu" >"$OUT/gpu_tests_cp_async.log" 2>&1 || status=1
-  tail -2 "$OUT/gpu_tests_cp_async.log"
+  # the card picks cp.async or tensor memory access for whole tiles; test the other way too
+  for tma in 0 1; do
+    echo "== GPU tests with LEAN_TMA=$tma"
+    LEAN_TMA=$tma "$BIN/lean_tests_gpu" >"$OUT/gpu_tests_tma$tma.log" 2>&1 || status=1
+    tail -2 "$OUT/gpu_tests_tma$tma.log"
+  done
   echo "== compute-sanitizer on small cases"
   for tool in memcheck racecheck; do
     compute-sanitizer --tool $tool --error-exitcode 9 "$BIN/lean_tests_gpu" "[sanitize]" >"$OUT/sanitizer_$tool.log" 2>&1

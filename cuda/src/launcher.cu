@@ -92,7 +92,7 @@ struct lean_plan_s {
   Plan plan;
   const KernelEntry* kernel = nullptr;
   int device = 0;
-  bool tma = false;  // whole tiles by tensor memory access (Hopper; LEAN_TMA=0 keeps cp.async)
+  bool tma = false;  // whole tiles by tensor memory access (prefer_tensor_loads; LEAN_TMA=0|1 overrides on Hopper)
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
   std::vector<int32_t> split_units;  // units of two or more contributors: the merge kernel's grid
@@ -162,11 +162,11 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
     fanin = int(v);
   }
-  plan->tma = prop.major >= 9;
-  if (const char* env = std::getenv("LEAN_TMA")) {  // benchmark and test override: 0 loads every tile by cp.async
+  plan->tma = prop.major >= 9 && prefer_tensor_loads(peak_gbps, prop.multiProcessorCount);
+  if (const char* env = std::getenv("LEAN_TMA")) {  // benchmark and test override: 0 every tile by cp.async, 1 by TMA
     const std::string v = env;
     if (v != "0" && v != "1") return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_TMA must be 0 or 1, got '" + v + "'");
-    plan->tma = plan->tma && v == "1";
+    plan->tma = prop.major >= 9 && v == "1";
   }
   if (const char* env = std::getenv("LEAN_SEPARATE_MERGE")) {  // benchmark override: 1 merge kernel, 0 in-kernel
     const std::string v = env;

@@ -218,6 +218,10 @@ inline constexpr double kInflightNeed = 80.0 * 1024;
 /// tiles, b8 1k, two CTAs per SM were faster: their epilogues overlap).
 inline constexpr int64_t kLongUnitTiles = 64;
 inline constexpr double kOnePerSmGbps = 30.0;
+/// Whole K/V tiles by tensor memory access rather than cp.async: on cards above kOnePerSmGbps
+/// per SM (H200: b1 MHA 512k 1992 -> 1924 us, 99.8% of the read probe); on the H100, with one
+/// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22.
+inline bool prefer_tensor_loads(double peak_gbps, int num_sms) { return peak_gbps > kOnePerSmGbps * num_sms; }
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
