@@ -196,10 +196,13 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   // 128 units of 64 tiles: CTA ranges stay aligned with units (no unit spans two pieces unevenly)
   REQUIRE(choose_stream_k_grid(make_uniform(16, 32, 8, 128, 4096), 132, 2) % 128 == 0);
   // one long sequence on an H100-like card (3350 GB/s, 25 per SM): one CTA per SM, each head in 4
-  // equal pieces (128 of 132 SMs); on an H200-like card (4800 GB/s) or an unknown one, two per SM
+  // equal pieces (128 of 132 SMs); on an H200-like card (4800 GB/s, tensor loads) too from head
+  // dim 128, but two per SM at head dim 64 there, or on an unknown card
   const Problem long_seq = make_uniform(1, 32, 32, 128, 524288);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 3350) == 128);
-  REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 4800) > 132);
+  REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 4800) == 128);
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 4800) > 132);
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 3350) == 128);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2) > 132);
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);

@@ -111,7 +111,10 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   auto aligned = [&](int64_t g) { return uniform && g % units == 0 && max_unit % (g / units) == 0; };
   // One CTA per SM streams 1-5% faster than two per SM on H100 when no CTA crosses a unit
   // boundary and units are long (grid sweeps, bench/NOTES.md step 18): take the largest such
-  // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10%. Ragged
+  // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10% with
+  // cp.async, but won from head dim 128 once tiles came by tensor loads (prefer_tensor_loads:
+  // b16 GQA 4k 73.8 -> 64.6 us, 512k MHA 1926 -> 1912, MQA 128k 38.0 -> 31.0; d64, whose stages
+  // hold half the bytes, lost 262.5 -> 285.4; bench/NOTES.md step 26). Ragged
   // batches and short units keep two per SM, which hide each other's epilogues; so do paged
   // caches, whose page lookups lengthen each stage's latency (b8 GQA 16k, page 16: 260 us at
   // G=128 against 204 at 256).
@@ -120,7 +123,8 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   };
   // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
   // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
-  const bool one_per_sm = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  const bool one_per_sm = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms ||
+                                            (prefer_tensor_loads(peak_gbps, num_sms) && p.head_dim >= 128));
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   if (one_per_sm && uniform && p.kv_page_size == 0)

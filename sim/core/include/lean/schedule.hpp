@@ -191,7 +191,8 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = k
 inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 
 /// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each, with peak DRAM
-/// bandwidth `peak_gbps` (0: unknown). On a card of at most kOnePerSmGbps per SM, a contiguous
+/// bandwidth `peak_gbps` (0: unknown). On a card of at most kOnePerSmGbps per SM (or above it,
+/// where tiles come by tensor loads, from head dim 128), a contiguous
 /// uniform batch with group <= 16 takes the largest G in [3/4 num_sms, num_sms] that cuts every
 /// unit into equal pieces (or hands each CTA whole units of >= kLongUnitTiles tiles): one CTA
 /// per SM, measured faster than two on H100 (25 GB/s per SM) and slower on H200 (37 GB/s per SM)
