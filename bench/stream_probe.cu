@@ -38,6 +38,29 @@ struct Layout {
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
 
+/// This CTA's contiguous slice [begin, begin + n) of `total` tiles, stream-K style.
+struct Slice {
+  int begin, n;
+};
+__device__ __forceinline__ Slice cta_slice(int total) {
+  const int begin = int(int64_t(blockIdx.x) * total / gridDim.x), end = int(int64_t(blockIdx.x + 1) * total / gridDim.x);
+  return {begin, end - begin};
+}
+
+/// One single-arrival mbarrier per stage, visible to the whole CTA on return.
+template <int Stages>
+__device__ __forceinline__ void init_barriers(uint64_t* full) {
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < Stages; ++s) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(smem_addr(&full[s])));
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+  }
+  __syncthreads();
+}
+__device__ __forceinline__ void wait_parity(uint32_t bar, uint32_t parity) {
+  asm volatile("{\n .reg .pred p;\n W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra W;\n}\n" ::"r"(bar), "r"(parity)
+               : "memory");
+}
+
 /// Dependent FMAs standing in for a tile's math (0 = none).
 __device__ __forceinline__ float busy(float x, int work) {
   for (int i = 0; i < work; ++i) x = fmaf(x, 1.0001f, 0.5f);
@@ -49,8 +72,8 @@ __global__ void __launch_bounds__(kThreads) cp_async_stream(const __half* k, con
                                                             int total_tiles, int work, float* sink) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int tid = threadIdx.x;
-  const int begin = int(int64_t(blockIdx.x) * total_tiles / gridDim.x), end = int(int64_t(blockIdx.x + 1) * total_tiles / gridDim.x);
-  const int n = end - begin;
+  const Slice slice = cta_slice(total_tiles);
+  const int begin = slice.begin, n = slice.n;
   // KThenV: a thread issues all its K chunks, then all its V chunks (else K and V alternate)
   auto load = [&](int i) {
     const int hr = L.heads_per_row, lin = begin + i, head0 = lin / tiles_per_head * hr, t0 = (lin % tiles_per_head) * (kTile / hr);
@@ -95,13 +118,9 @@ __global__ void __launch_bounds__(kThreads) bulk_stream(const __half* k, const _
   extern __shared__ __align__(128) unsigned char smem[];
   __shared__ __align__(8) uint64_t full[Stages];
   const int tid = threadIdx.x;
-  const int begin = int(int64_t(blockIdx.x) * total_tiles / gridDim.x), end = int(int64_t(blockIdx.x + 1) * total_tiles / gridDim.x);
-  const int n = end - begin;
-  if (tid == 0) {
-    for (int s = 0; s < Stages; ++s) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(smem_addr(&full[s])));
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-  }
-  __syncthreads();
+  const Slice slice = cta_slice(total_tiles);
+  const int begin = slice.begin, n = slice.n;
+  init_barriers<Stages>(full);
   // one 256-byte row per thread: threads 0-63 K rows, 64-127 V rows
   auto load = [&](int i) {
     const int hr = L.heads_per_row, lin = begin + i, head0 = lin / tiles_per_head * hr, t0 = (lin % tiles_per_head) * (kTile / hr);
@@ -120,9 +139,7 @@ __global__ void __launch_bounds__(kThreads) bulk_stream(const __half* k, const _
     __syncthreads();  // everyone is done with stage (i - 1) % Stages, which load(i + Stages - 1) refills
     if (i + Stages - 1 < n) load(i + Stages - 1);
     const uint32_t bar = smem_addr(&full[i % Stages]), parity = (i / Stages) & 1;
-    asm volatile(
-        "{\n .reg .pred p;\n W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra W;\n}\n" ::"r"(bar), "r"(parity)
-        : "memory");
+    wait_parity(bar, parity);
     const unsigned char* st = smem + (i % Stages) * kStageBytes;
     x += __half2float(*reinterpret_cast<const __half*>(st + (tid % kTile) * kStrideBytes + (tid / kTile) * kTile * kStrideBytes));
     x = busy(x, work);
@@ -272,13 +289,9 @@ __global__ void __launch_bounds__(kThreads) tma_stream(const __grid_constant__ C
   unsigned char* smem = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
   __shared__ __align__(8) uint64_t full[Stages];
   const int tid = threadIdx.x;
-  const int begin = int(int64_t(blockIdx.x) * total_tiles / gridDim.x), end = int(int64_t(blockIdx.x + 1) * total_tiles / gridDim.x);
-  const int n = end - begin;
-  if (tid == 0) {
-    for (int s = 0; s < Stages; ++s) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(smem_addr(&full[s])));
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-  }
-  __syncthreads();
+  const Slice slice = cta_slice(total_tiles);
+  const int begin = slice.begin, n = slice.n;
+  init_barriers<Stages>(full);
   auto load = [&](int i) {  // thread 0 only
     const int lin = begin + i, head = lin / tiles_per_head, t0 = (lin % tiles_per_head) * kTile;
     const int s = i % Stages;
@@ -302,9 +315,7 @@ __global__ void __launch_bounds__(kThreads) tma_stream(const __grid_constant__ C
     __syncthreads();  // everyone is done with stage (i - 1) % Stages, which load(i + Stages - 1) refills
     if (tid == 0 && i + Stages - 1 < n) load(i + Stages - 1);
     const uint32_t bar = smem_addr(&full[i % Stages]), parity = (i / Stages) & 1;
-    asm volatile(
-        "{\n .reg .pred p;\n W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra W;\n}\n" ::"r"(bar), "r"(parity)
-        : "memory");
+    wait_parity(bar, parity);
     x += __half2float(*reinterpret_cast<const __half*>(smem + (i % Stages) * 32768 + tid * 256));
   }
   if (x == 1234.5f) *sink = x;
