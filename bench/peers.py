@@ -6,7 +6,7 @@ anything is timed. Timing: CUDA graph replay of a sequence of calls that cycles 
 larger than L2, median of --reps replays. Ceilings (16-byte read stream, device copy) are
 measured in the same run. Writes CSV, a markdown table and an SVG plot; prints a table last.
 
-    python3 bench/peers.py --lib .carry/liblean_cuda.so --out $OUT [--matrix full|quick]
+    python3 bench/peers.py --lib .carry/liblean_cuda.so --out $OUT [--matrix full|quick|paged]
 """
 import argparse
 import ctypes as C
@@ -73,6 +73,8 @@ class Row:
 
 def matrix(which):
     K = 1024
+    if which == "paged":  # the paged rows alone (A/B of the page-table path), with their contiguous twin
+        return [Row("paged", 8, 32, 8, 128, [16 * K] * 8, page=p) for p in (0, 16, 64)]
     rows = []
     sweep = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] if which == "full" else [1, 4, 16, 64, 512]
     rows += [Row("b1 MHA", 1, 32, 32, 128, [c * K]) for c in sweep]
@@ -206,7 +208,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lib", default=".carry/liblean_cuda.so")
     ap.add_argument("--out", default="bench-out")
-    ap.add_argument("--matrix", default="full", choices=["full", "quick"])
+    ap.add_argument("--matrix", default="full", choices=["full", "quick", "paged"])
     ap.add_argument("--reps", type=int, default=50)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
