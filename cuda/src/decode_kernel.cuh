@@ -1,6 +1,7 @@
 // LeanAttention decode kernel: one persistent CTA walks its slice of the schedule's linear
-// (sequence x kv head x tile) space. Per segment it streams K/V tiles through a cp.async
-// pipeline, computes S = Q K^T and O += P V on tensor cores (mma.sync m16n8k16, fp32
+// (sequence x kv head x tile) space. Per segment it streams K/V tiles through a 3-stage
+// shared-memory ring (cp.async, or whole tiles by tensor memory access where the launcher
+// chose it), computes S = Q K^T and O += P V on tensor cores (mma.sync m16n8k16, fp32
 // accumulate) with an exp2 online softmax, merges its 4 warps in shared memory, and either
 // writes the unit's output (whole unit) or a float32 partial. The LAST contributor to arrive
 // merges a split unit's partials in schedule order (host first), so no CTA ever waits on
