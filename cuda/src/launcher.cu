@@ -185,8 +185,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_counters = off, off += align256(sizeof(int32_t) * s.num_counters());
   plan->off_tile_begin = off, off += align256(sizeof(int32_t) * (s.num_seqs + 1));
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
-  for (int32_t u = 0; u < s.num_units(); ++u)
-    if (s.num_contributors(u) > 1) plan->split_units.push_back(u);
+  plan->split_units = s.split_units();
   plan->off_split = off, off += align256(sizeof(int32_t) * std::max<size_t>(1, plan->split_units.size()));
   const size_t g = p.group_size();
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);

@@ -223,9 +223,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   if (s.separate_merge) {
     // the merge kernel: one CTA per (split unit, row), each reading its row of every partial;
     // launched behind this kernel (a segment's start-up stands for the gap), in waves
-    std::vector<int32_t> split;
-    for (int32_t u = 0; u < s.num_units(); ++u)
-      if (s.num_contributors(u) > 1) split.push_back(u);
+    const std::vector<int32_t> split = s.split_units();
     const double waves = std::ceil(double(split.size()) * p.group_size() / (m.num_sms * m.ctas_per_sm));
     const double t0 = tl.kernel_us + m.segment_us, row_kb = partial_kb / p.group_size();
     for (size_t i = 0; i < split.size(); ++i) {

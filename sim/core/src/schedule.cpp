@@ -208,6 +208,13 @@ std::vector<Segment> segments_of(const Schedule& s, int32_t c) {
   return out;
 }
 
+std::vector<int32_t> Schedule::split_units() const {
+  std::vector<int32_t> units;
+  for (int32_t u = 0; u < num_units(); ++u)
+    if (num_contributors(u) > 1) units.push_back(u);
+  return units;
+}
+
 std::string Schedule::print() const {
   std::ostringstream o;
   int32_t max_contrib = 0, split_units = 0, busy = 0;

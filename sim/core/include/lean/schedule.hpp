@@ -151,6 +151,8 @@ struct Schedule {
 
   // ---- host-only interface ------------------------------------------------------------------
   std::string print() const;  ///< every derived value on one line
+  /// Units of two or more contributors, ascending: the separate merge kernel's grid.
+  std::vector<int32_t> split_units() const;
 
  private:
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
