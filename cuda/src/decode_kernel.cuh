@@ -3,9 +3,10 @@
 // shared-memory ring (cp.async, or whole tiles by tensor memory access where the launcher
 // chose it), computes S = Q K^T and O += P V on tensor cores (mma.sync m16n8k16, fp32
 // accumulate) with an exp2 online softmax, merges its 4 warps in shared memory, and either
-// writes the unit's output (whole unit) or a float32 partial. The LAST contributor to arrive
-// merges a split unit's partials in schedule order (host first), so no CTA ever waits on
-// another: safe with any grid, co-resident or not, and the result is independent of timing.
+// writes the unit's output (whole unit) or a float32 partial. Split units are merged in
+// schedule order (host first) by the merge kernel that follows (combine.cu, the default) or, in
+// the in-kernel mode, by the LAST contributor to arrive; either way no CTA ever waits on another:
+// safe with any grid, co-resident or not, and the result is independent of timing.
 #pragma once
 
 #include <cuda/atomic>
@@ -572,32 +573,29 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
       if (s.separate_merge) {  // combine.cu merges after this kernel: nothing to count
         if (trs) trs[3] = trs[4] = globaltimer();
-        if (p.use_tma) fence_proxy_async();  // sO and cp.async stages before the next tiles' tensor writes
-        __syncthreads();
-        it = seg.end;
-        continue;
-      }
-      // count on our group's counter (the unit's, when it merges in one step); the last of a
-      // group of several merges it into the group's first slot and counts that on the unit
-      const int32_t first = s.first_cta(u), groups = s.merge_groups(u), k = s.group_of(cta, u);
-      bool last = arrive(p.counters + s.group_counter(u, k), s.group_size(u, k), s_last);
-      if (trs) trs[3] = globaltimer();
-      if (last && groups > 1) {
-        merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, u), 1, s.group_size(u, k), -1, sRowM, sO);
-        if (tid == 0) p.counters[s.group_counter(u, k)] = 0;  // ready for the next launch
-        last = arrive(p.counters + u, groups, s_last);
-      }
-      if (last) {  // every partial (or group) is published: merge in schedule order, host first
-        const bool tree = groups > 1;
-        merge_partials<D, Elem, C>(p, s.partial_slot(first, u), tree ? s.merge_fanin : 1, tree ? groups : s.num_contributors(u),
-                                   q_row0, sRowM, sO);
-        if (tid == 0) {
-          p.counters[u] = 0;  // ready for the next launch
-          if (p.record) p.record[s.num_ctas * 4 + u] = cta;
+      } else {
+        // count on our group's counter (the unit's, when it merges in one step); the last of a
+        // group of several merges it into the group's first slot and counts that on the unit
+        const int32_t first = s.first_cta(u), groups = s.merge_groups(u), k = s.group_of(cta, u);
+        bool last = arrive(p.counters + s.group_counter(u, k), s.group_size(u, k), s_last);
+        if (trs) trs[3] = globaltimer();
+        if (last && groups > 1) {
+          merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, u), 1, s.group_size(u, k), -1, sRowM, sO);
+          if (tid == 0) p.counters[s.group_counter(u, k)] = 0;  // ready for the next launch
+          last = arrive(p.counters + u, groups, s_last);
         }
-        ++merges;
+        if (last) {  // every partial (or group) is published: merge in schedule order, host first
+          const bool tree = groups > 1;
+          merge_partials<D, Elem, C>(p, s.partial_slot(first, u), tree ? s.merge_fanin : 1, tree ? groups : s.num_contributors(u),
+                                     q_row0, sRowM, sO);
+          if (tid == 0) {
+            p.counters[u] = 0;  // ready for the next launch
+            if (p.record) p.record[s.num_ctas * 4 + u] = cta;
+          }
+          ++merges;
+        }
+        if (trs) trs[4] = globaltimer();
       }
-      if (trs) trs[4] = globaltimer();
     }
     if (p.use_tma) fence_proxy_async();  // sO and cp.async stages before the next tiles' tensor writes
     __syncthreads();  // sO and the stats are reused by the next segment

@@ -197,8 +197,9 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// where tiles come by tensor loads, from head dim 128), a contiguous
 /// uniform batch with group <= 16 takes the largest G in [3/4 num_sms, num_sms] that cuts every
 /// unit into equal pieces (or hands each CTA whole units of >= kLongUnitTiles tiles): one CTA
-/// per SM, measured faster than two on H100 (25 GB/s per SM) and slower on H200 (37 GB/s per SM)
-/// at large sizes, where one CTA's 64 KB in flight no longer covers the latency. Otherwise the G in
+/// per SM, measured faster than two on H100 (25 GB/s per SM) and, with tensor loads, on H200
+/// (37 GB/s per SM), where with cp.async one CTA's 64 KB in flight had not covered the latency
+/// at large sizes (bench/NOTES.md steps 18, 26). Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
