@@ -30,6 +30,14 @@ lean_status fail(lean_status s, const std::string& msg) {
 
 size_t align256(size_t n) { return (n + 255) / 256 * 256; }
 
+/// A benchmark and test override from the environment: -1 unset, else 0 or 1 (2: malformed).
+int env_switch(const char* name) {
+  const char* env = std::getenv(name);
+  if (!env) return -1;
+  const std::string v = env;
+  return v == "0" ? 0 : v == "1" ? 1 : 2;
+}
+
 /// The driver's tensor-map encoder, through the runtime (no -lcuda); null where unavailable.
 PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
@@ -162,17 +170,13 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
     fanin = int(v);
   }
-  plan->tma = prop.major >= 9 && prefer_tensor_loads(peak_gbps, prop.multiProcessorCount);
-  if (const char* env = std::getenv("LEAN_TMA")) {  // benchmark and test override: 0 every tile by cp.async, 1 by TMA
-    const std::string v = env;
-    if (v != "0" && v != "1") return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_TMA must be 0 or 1, got '" + v + "'");
-    plan->tma = prop.major >= 9 && v == "1";
-  }
-  if (const char* env = std::getenv("LEAN_SEPARATE_MERGE")) {  // benchmark override: 1 merge kernel, 0 in-kernel
-    const std::string v = env;
-    if (v != "0" && v != "1") return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_SEPARATE_MERGE must be 0 or 1, got '" + v + "'");
-    if (fanin < 0) fanin = v == "1" ? kSeparateMerge : kInKernelMerge;
-  }
+  const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE");
+  for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}})
+    if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
+  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only)
+  plan->tma = prop.major >= 9 && (tma < 0 ? prefer_tensor_loads(peak_gbps, prop.multiProcessorCount) : tma == 1);
+  // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
+  if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
     plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n,
                            fanin);
@@ -282,8 +286,8 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.record = record;
   d.trace = trace;
   d.trace_segments = trace_segments;
-  d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   if (d.sched.num_ctas == 0) return LEAN_OK;
+  d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (d.sched.separate_merge && d.num_split_units > 0) {
