@@ -9,15 +9,13 @@
 namespace lean::cuda {
 
 template <int D, typename Elem>
-__global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const DecodeParams p) {
+__global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const __grid_constant__ DecodeParams p) {
   constexpr int kThreads = KernelShape::kThreads, kChunks = D / 4;  // float4s in a row
+  constexpr int kBatch = 8;
   constexpr float kNegInf = -INFINITY;
-#if __CUDA_ARCH__ >= 900
-  // launched as a programmatic dependent of the decode kernel (which triggers it implicitly as
-  // its CTAs exit; an explicit trigger at its start made H200 MQA erratic, 31.8 -> 43.1 us):
-  // wait until it has finished and its partials are visible
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
+  __shared__ float sL;
+  __shared__ float4 sAcc[kThreads];
+  // Everything from the plan is read before the wait below, while the decode kernel runs
   const Schedule& s = p.sched;
   const int g = p.group, tid = threadIdx.x, lane = tid & 31;
   const int32_t u = p.split_units[blockIdx.x / g], r = blockIdx.x % g;
@@ -27,20 +25,29 @@ __global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const De
   const int32_t slot0 = s.partial_slot(s.first_cta(u), u);  // contributors occupy consecutive slots
   const float* plse = p.part_lse + int64_t(slot0) * g + r;    // contributor j: plse[j * g]
   const float* po = p.part_o + (int64_t(slot0) * g + r) * D;  // contributor j: po[j * g * D]
-  __shared__ float sL;
-  __shared__ float4 sAcc[kThreads];
+  // pass 2's threads: `groups` share a float4, each summing a contiguous block of contributors
+  const int groups = max(1, min(kThreads / kChunks, n));
+  const int chunk = tid % kChunks, grp = tid / kChunks;
+  const int j0 = grp * n / groups, j1 = (grp + 1) * n / groups;
+#if __CUDA_ARCH__ >= 900
+  // launched as a programmatic dependent of the decode kernel, which triggers it at its start
+  // (DecodeParams::early_merge_launch): wait until it has finished and its partials are visible
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+  // pass 2's first loads go out with pass 1's: they need no weight, so the two L2 round trips overlap
+  PartialBatch<kBatch> first;
+  if (grp < groups) first.load(plse, g, po + chunk * 4, int64_t(g) * D, j0, j1);
   if (tid < 32) {  // pass 1 (warp 0)
     const float L = merged_row_lse(plse, g, n, lane);
     if (lane == 0) sL = L;
   }
   __syncthreads();
-  // pass 2: `groups` threads share a float4, each summing a contiguous block of contributors
   const float L = sL;
-  const int groups = max(1, min(kThreads / kChunks, n));
-  const int chunk = tid % kChunks, grp = tid / kChunks;
-  const float4 acc = grp < groups && L != kNegInf
-                         ? weighted_sum<8>(plse, g, po + chunk * 4, int64_t(g) * D, grp * n / groups, (grp + 1) * n / groups, L)
-                         : make_float4(0.f, 0.f, 0.f, 0.f);
+  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (grp < groups && L != kNegInf) {
+    first.add_to(acc, L);
+    acc = weighted_sum<kBatch>(plse, g, po + chunk * 4, int64_t(g) * D, j0 + kBatch, j1, L, acc);
+  }
   sAcc[tid] = acc;
   __syncthreads();
   if (tid < kChunks) write_merged<D, Elem>(p, q_row0, r, tid * 4, add_blocks(sAcc, kChunks, groups, tid), L);

@@ -225,31 +225,47 @@ __device__ __forceinline__ float merged_row_lse(const float* lse, int64_t step, 
   return m == kNegInf ? kNegInf : m + logf(sum);
 }
 
-/// Merge pass 2 for one float4 of a row: sum over contributors j in [j0, j1), in order, of
-/// exp(lse[j * lse_step] - L) * o[j * o_step .. + 4), kBatch loads in flight. The loads are
-/// clamped, not guarded: a load under a branch makes ptxas wait for it at the join (2-3x slower
-/// merges, bench/NOTES.md step 15). Shared by the in-kernel merge and combine.cu.
+/// kBatch contributors' (LSE, float4 of O) from j on, loaded at once; the loads are clamped to
+/// j1 - 1, not guarded: a load under a branch makes ptxas wait for it at the join (2-3x slower
+/// merges, bench/NOTES.md step 15). The loads need no weight, so the merge kernel issues its
+/// first batch before the merged LSE is known.
 template <int kBatch>
-__device__ __forceinline__ float4 weighted_sum(const float* lse, int64_t lse_step, const float* o, int64_t o_step, int j0,
-                                               int j1, float L) {
-  float4 acc4 = make_float4(0.f, 0.f, 0.f, 0.f);
-  for (int j = j0; j < j1; j += kBatch) {
-    float lj[kBatch];
-    float4 oj[kBatch];
+struct PartialBatch {
+  float l[kBatch];
+  float4 o[kBatch];
+  int j, j1;
+  __device__ __forceinline__ void load(const float* lse, int64_t lse_step, const float* po, int64_t o_step, int j_, int j1_) {
+    j = j_, j1 = j1_;
 #pragma unroll
     for (int k = 0; k < kBatch; ++k) {
       const int64_t jj = min(j + k, j1 - 1);
-      lj[k] = __ldcg(lse + jj * lse_step);
-      oj[k] = __ldcg(reinterpret_cast<const float4*>(o + jj * o_step));
+      l[k] = __ldcg(lse + jj * lse_step);
+      o[k] = __ldcg(reinterpret_cast<const float4*>(po + jj * o_step));
     }
+  }
+  /// acc += exp(l - L) * o over the batch's contributors, in order.
+  __device__ __forceinline__ void add_to(float4& acc, float L) const {
 #pragma unroll
     for (int k = 0; k < kBatch; ++k)
       if (j + k < j1) {
-        const float w = expf(lj[k] - L);
-        acc4.x += w * oj[k].x, acc4.y += w * oj[k].y, acc4.z += w * oj[k].z, acc4.w += w * oj[k].w;
+        const float w = expf(l[k] - L);
+        acc.x += w * o[k].x, acc.y += w * o[k].y, acc.z += w * o[k].z, acc.w += w * o[k].w;
       }
   }
-  return acc4;
+};
+
+/// Merge pass 2 for one float4 of a row: acc plus the sum over contributors j in [j0, j1), in
+/// order, of exp(lse[j * lse_step] - L) * o[j * o_step .. + 4), kBatch loads in flight. Shared by
+/// the in-kernel merge and combine.cu.
+template <int kBatch>
+__device__ __forceinline__ float4 weighted_sum(const float* lse, int64_t lse_step, const float* o, int64_t o_step, int j0,
+                                               int j1, float L, float4 acc = make_float4(0.f, 0.f, 0.f, 0.f)) {
+  for (int j = j0; j < j1; j += kBatch) {
+    PartialBatch<kBatch> b;
+    b.load(lse, lse_step, o, o_step, j, j1);
+    b.add_to(acc, L);
+  }
+  return acc;
 }
 
 /// The `groups` contributor blocks' sums of one float4 (acc[grp * chunks + chunk]), added in
@@ -338,6 +354,12 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   const int g = p.group;
   constexpr float kNegInf = -INFINITY;
   constexpr float kLn2 = 0.6931471805599453f;
+
+  // The merge kernel may start now: it reads its plan, then waits for this grid to finish
+  // (griddepcontrol.wait), so its launch leaves the critical path (bench/NOTES.md step 29)
+#if __CUDA_ARCH__ >= 900
+  if (p.early_merge_launch) asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
 
   // Empty sequences have no tiles and so no owner: spread their outputs over the grid.
   for (int b = cta; b < s.num_seqs; b += gridDim.x) {

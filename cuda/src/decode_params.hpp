@@ -28,6 +28,7 @@ struct DecodeParams {
   int32_t* record;      // null, or [num_ctas * 4 + units]: see lean_decode.h
   const int32_t* split_units;  // [num_split_units] units of >= 2 contributors (the merge kernel's grid)
   int32_t num_split_units;
+  int32_t early_merge_launch;  // trigger the merge kernel's launch at the decode kernel's start
   int64_t* trace;       // null, or [num_ctas, 4 + 5 * trace_segments] globaltimer stamps
   int32_t trace_segments;
   // Hopper's tensor memory access loads each whole K/V tile (a tile cut by a sequence's end

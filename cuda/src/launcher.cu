@@ -100,6 +100,7 @@ struct lean_plan_s {
   Plan plan;
   const KernelEntry* kernel = nullptr;
   int device = 0;
+  bool early_merge_launch = true;  // the decode kernel triggers the merge kernel's launch at its start
   bool tma = false;  // whole tiles by tensor memory access (prefer_tensor_loads; LEAN_TMA=0|1 overrides on Hopper)
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
@@ -170,11 +171,13 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
     fanin = int(v);
   }
-  const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE");
-  for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}})
+  const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH");
+  for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
   // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only)
   plan->tma = prop.major >= 9 && (tma < 0 ? prefer_tensor_loads(peak_gbps, prop.multiProcessorCount) : tma == 1);
+  // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
+  plan->early_merge_launch = early != 0;
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
@@ -287,6 +290,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.trace = trace;
   d.trace_segments = trace_segments;
   if (d.sched.num_ctas == 0) return LEAN_OK;
+  d.early_merge_launch = plan->early_merge_launch && d.sched.separate_merge && d.num_split_units > 0;
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
