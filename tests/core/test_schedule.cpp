@@ -196,13 +196,14 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   // 128 units of 64 tiles: CTA ranges stay aligned with units (no unit spans two pieces unevenly)
   REQUIRE(choose_stream_k_grid(make_uniform(16, 32, 8, 128, 4096), 132, 2) % 128 == 0);
   // one long sequence on an H100-like card (3350 GB/s, 25 per SM): one CTA per SM, each head in 4
-  // equal pieces (128 of 132 SMs); on an H200-like card (4800 GB/s, tensor loads) too from head
-  // dim 128, but two per SM at head dim 64 there, or on an unknown card
+  // equal pieces (128 of 132 SMs), and at head dim 64 (half the bytes a stage) two per SM in
+  // equal pieces (256); on an H200-like card (4800 GB/s, tensor loads) one per SM from head dim
+  // 128, but the cost model's grid at head dim 64 there, or on an unknown card
   const Problem long_seq = make_uniform(1, 32, 32, 128, 524288);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 3350) == 128);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 4800) == 128);
   REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 4800) > 132);
-  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 3350) == 128);
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 3350) == 256);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2) > 132);
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
@@ -210,10 +211,10 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   Problem ragged = make_uniform(4, 32, 8, 128, 0);
   ragged.seq_lens = {131072, 2000, 3000, 4000};
   REQUIRE(choose_stream_k_grid(ragged, 132, 2, 3350) > 132);
-  // a paged cache: page lookups lengthen each stage, so two CTAs per SM
+  // a paged cache: page lookups lengthen each stage, so two CTAs per SM, units in equal pieces
   Problem paged = make_uniform(8, 32, 8, 128, 16384);
   paged.kv_page_size = 16;
-  REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) > 132);
+  REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 256);
   // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
   REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
   // MQA merged by the merge kernel, long enough for 16 tiles a CTA: one CTA per SM on an H100
