@@ -153,7 +153,11 @@ def run_row(lib, row, l2_bytes, reps):
             if row.page:  # scatter each sequence's tokens into shuffled pages
                 per_seq = math.ceil(maxlen / row.page)
                 pages = row.b * per_seq
-                perm = torch.randperm(pages, device=dev, dtype=torch.int32)
+                # LEAN_PAGE_ORDER=sequential: pages in order, to tell the shuffle's cost from the lookup's
+                if os.environ.get("LEAN_PAGE_ORDER") == "sequential":
+                    perm = torch.arange(pages, device=dev, dtype=torch.int32)
+                else:
+                    perm = torch.randperm(pages, device=dev, dtype=torch.int32)
                 table = perm.view(row.b, per_seq).contiguous()
                 kp = torch.empty(pages, row.page, row.hk, row.d, device=dev, dtype=row.dtype)
                 vp = torch.empty_like(kp)

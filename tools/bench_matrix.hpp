@@ -30,6 +30,8 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
     add(1, 32, 1, 128, 16384);
     add(8, 32, 32, 128, 1024);
     add(16, 32, 8, 128, 4096);
+  } else if (name == "paged") {  // the peers' paged row; lean_bench --page picks the page size
+    add(8, 32, 8, 128, 16384);
   } else if (name == "quick") {
     for (int64_t ctx : {1024, 4096, 16384, 65536, 131072, 524288}) add(1, 32, 32, 128, ctx);
     for (int64_t ctx : {1024, 8192, 131072}) add(8, 32, 32, 128, ctx);
@@ -43,7 +45,7 @@ inline std::vector<Problem> bench_matrix(const std::string& name) {
     for (int i = 1; i < 16; ++i) r.seq_lens.push_back(1024 + 200 * i);
     out.push_back(r);
   } else {
-    throw std::runtime_error("unknown matrix '" + name + "' (check, large, merge, small, quick)");
+    throw std::runtime_error("unknown matrix '" + name + "' (check, large, merge, small, quick, paged)");
   }
   return out;
 }

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -59,21 +61,25 @@ struct Row {
 /// Inputs for one problem, replicated so that consecutive launches read different memory.
 struct Inputs {
   std::vector<void*> q, k, v;
+  std::vector<int32_t*> table;  // paged: each copy's block table [batch, pages per sequence]
   void* o = nullptr;
   float* lse = nullptr;
   lean_kv kv{};
   size_t kv_bytes = 0;
 };
 
-/// `head_major`: [batch, kv head, token, dim] instead of [batch, token, kv head, dim].
-Inputs make_inputs(const Problem& p, size_t l2_bytes, bool head_major) {
+/// `head_major`: [batch, kv head, token, dim] instead of [batch, token, kv head, dim]. `page` > 0:
+/// pages of [page, kv head, dim] behind a block table, in order or shuffled.
+Inputs make_inputs(const Problem& p, size_t l2_bytes, bool head_major, int page, bool shuffled) {
   Inputs in;
   int64_t max_len = 1;
   for (int64_t l : p.seq_lens) max_len = std::max(max_len, l);
+  const int64_t per_seq = page > 0 ? (max_len + page - 1) / page : 0, pages = p.batch * per_seq;
   in.kv.stride_head = head_major ? max_len * p.head_dim : p.head_dim;
   in.kv.stride_token = head_major ? p.head_dim : int64_t(p.num_kv_heads) * p.head_dim;
-  in.kv.stride_seq = max_len * p.num_kv_heads * p.head_dim;
-  in.kv_bytes = size_t(p.batch) * in.kv.stride_seq * 2;
+  in.kv.stride_seq = (page > 0 ? page : max_len) * p.num_kv_heads * p.head_dim;
+  if (page > 0) in.kv.block_table_stride = int32_t(per_seq), in.kv.page_size = page, in.kv.num_pages = pages;
+  in.kv_bytes = size_t(page > 0 ? pages : p.batch) * in.kv.stride_seq * 2;
   const size_t q_bytes = size_t(p.batch) * p.num_q_heads * p.head_dim * 2;
   const int copies = int(std::clamp<size_t>(4 * l2_bytes / (2 * in.kv_bytes) + 1, 1, 64));
   for (int c = 0; c < copies; ++c) {
@@ -83,6 +89,16 @@ Inputs make_inputs(const Problem& p, size_t l2_bytes, bool head_major) {
     check(cudaMalloc(&v, in.kv_bytes), "malloc v");
     lean_kv layout = in.kv;
     layout.k = k, layout.v = v;
+    if (page > 0) {
+      std::vector<int32_t> ids(pages);
+      std::iota(ids.begin(), ids.end(), 0);
+      if (shuffled) std::shuffle(ids.begin(), ids.end(), std::mt19937(7 + c));
+      int32_t* table;
+      check(cudaMalloc(&table, ids.size() * 4), "malloc block table");
+      check(cudaMemcpy(table, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice), "block table");
+      layout.block_table = table;
+      in.table.push_back(table);
+    }
     check(cuda::fill_inputs(make_generator(p, 1000 + c, InputMode::normal), p, q, layout, nullptr), "fill");
     in.q.push_back(q), in.k.push_back(k), in.v.push_back(v);
   }
@@ -91,8 +107,17 @@ Inputs make_inputs(const Problem& p, size_t l2_bytes, bool head_major) {
   return in;
 }
 
+/// The cache of input copy c.
+lean_kv kv_of(const Inputs& in, size_t c) {
+  lean_kv kv = in.kv;
+  kv.k = in.k[c], kv.v = in.v[c];
+  if (!in.table.empty()) kv.block_table = in.table[c];
+  return kv;
+}
+
 void free_inputs(Inputs& in) {
   for (size_t c = 0; c < in.q.size(); ++c) cudaFree(in.q[c]), cudaFree(in.k[c]), cudaFree(in.v[c]);
+  for (int32_t* t : in.table) cudaFree(t);
   cudaFree(in.o);
   cudaFree(in.lse);
 }
@@ -106,8 +131,7 @@ double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int re
   check(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal), "capture");
   for (int i = 0; i < per_graph; ++i) {
     const size_t c = i % in.q.size();
-    lean_kv kv = in.kv;
-    kv.k = in.k[c], kv.v = in.v[c];
+    const lean_kv kv = kv_of(in, c);
     check(lean_decode(plan, in.q[c], &kv, in.o, in.lse, ws, ws_bytes, nullptr, st), "decode");
   }
   check(cudaStreamEndCapture(st, &graph), "end capture");
@@ -149,8 +173,7 @@ void write_trace(const std::string& dir, size_t index, const Problem& p, lean_pl
   int64_t* dev;
   check(cudaMalloc(&dev, n * 8), "trace buffer");
   check(cudaMemset(dev, 0, n * 8), "trace clear");
-  lean_kv kv = in.kv;
-  kv.k = in.k[0], kv.v = in.v[0];
+  const lean_kv kv = kv_of(in, 0);
   check(lean_decode(plan, in.q[0], &kv, in.o, in.lse, ws, ws_bytes, nullptr, nullptr), "warm-up");
   check(lean_decode_trace(plan, in.q[0], &kv, in.o, in.lse, ws, ws_bytes, dev, kSegments, nullptr), "traced decode");
   std::vector<int64_t> host(n);
@@ -168,7 +191,7 @@ int main(int argc, char** argv) {
   CLI::App app{"lean_bench: time stream-K, fixed-split and no-split decode against the card's bandwidth"};
   std::string which = "quick", csv;
   int reps = 50;
-  app.add_option("--matrix", which, "problem set: check | large | merge | small | quick")->capture_default_str();
+  app.add_option("--matrix", which, "problem set: check | large | merge | small | quick | paged")->capture_default_str();
   app.add_option("--reps", reps, "timed graph replays per row (median)")->capture_default_str();
   app.add_option("--csv", csv, "write every row here");
   std::string trace_dir;
@@ -181,7 +204,17 @@ int main(int argc, char** argv) {
   app.add_option("--layout", layout, "K/V layout: bshd ([batch, token, head, dim], the peers') | bhsd (head-major)")
       ->check(CLI::IsMember({"bshd", "bhsd"}))
       ->capture_default_str();
+  int page = 0;
+  app.add_option("--page", page, "paged K/V with this many tokens a page (bshd pages; 0: contiguous)")->check(CLI::Range(0, 256));
+  std::string page_order = "shuffled";
+  app.add_option("--page-order", page_order, "paged: the block table's pages shuffled or in order (sequential)")
+      ->check(CLI::IsMember({"shuffled", "sequential"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (page > 0 && layout == "bhsd") {
+    std::fprintf(stderr, "lean_bench: --page needs --layout bshd (pages hold [page, kv head, dim])\n");
+    return 2;
+  }
 
   cudaDeviceProp prop;
   check(cudaGetDeviceProperties(&prop, 0), "device");
@@ -192,20 +225,21 @@ int main(int argc, char** argv) {
   const double copy_gbps = cuda::measure_copy_bandwidth(size_t(2) << 30, 20);
   std::printf("card: %s, %d SMs, L2 %d MB, SM clock %d MHz, memory clock %d MHz\n", prop.name, prop.multiProcessorCount,
               prop.l2CacheSize >> 20, clock_khz / 1000, mem_khz / 1000);
-  std::printf("K/V layout: %s\n", layout.c_str());
+  std::printf("K/V layout: %s%s\n", layout.c_str(), page > 0 ? (", pages of " + std::to_string(page) + " tokens, " + page_order).c_str() : "");
   std::printf("ceilings: read %.0f GB/s (16-byte loads, 4 GiB), copy %.0f GB/s (read+write, 2 GiB)\n", read_gbps, copy_gbps);
 
   std::vector<Row> rows;
   for (const Problem& p : tools::bench_matrix(which)) {
     if (!only.empty() && describe(p).find(only) == std::string::npos) continue;
-    Inputs in = make_inputs(p, size_t(prop.l2CacheSize), layout == "bhsd");
-    const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data(), p.kv_page_size};
+    Inputs in = make_inputs(p, size_t(prop.l2CacheSize), layout == "bhsd", page, page_order == "shuffled");
+    const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data(), page};
+    const std::string row_name = describe(p) + (page > 0 ? " page=" + std::to_string(page) : "");
     for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
       const DevicePlan dp(lp, pol, 0);
       const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);
       const double gbps = p.kv_bytes() / (us * 1e3);
       const char* name = pol == LEAN_STREAM_K ? "stream-k" : pol == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split";
-      rows.push_back(Row{describe(p), name, lean_plan_num_ctas(dp.plan), us, gbps, gbps / read_gbps});
+      rows.push_back(Row{row_name, name, lean_plan_num_ctas(dp.plan), us, gbps, gbps / read_gbps});
       std::fprintf(stderr, "%-50s %-11s %6d CTAs %10.1f us %7.0f GB/s\n", rows.back().problem.c_str(), name, rows.back().ctas, us, gbps);
       if (!trace_dir.empty() && pol == LEAN_STREAM_K)
         write_trace(trace_dir, rows.size() / 3, p, dp.plan, dp.ws, dp.bytes, in, prop.name);
@@ -213,7 +247,7 @@ int main(int argc, char** argv) {
     for (int g : sweep) {  // stream-K at other grids, e.g. oversubscribed to let the block scheduler balance SMs
       const DevicePlan dp(lp, LEAN_STREAM_K, g);
       const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);
-      std::printf("sweep %-50s stream-k G=%-5d %10.1f us %7.0f GB/s\n", describe(p).c_str(), g, us, p.kv_bytes() / (us * 1e3));
+      std::printf("sweep %-50s stream-k G=%-5d %10.1f us %7.0f GB/s\n", row_name.c_str(), g, us, p.kv_bytes() / (us * 1e3));
     }
     free_inputs(in);
   }
