@@ -175,7 +175,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
   // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only)
-  plan->tma = prop.major >= 9 && (tma < 0 ? prefer_tensor_loads(peak_gbps, prop.multiProcessorCount) : tma == 1);
+  plan->tma = prop.major >= 9 && (tma < 0 ? prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) : tma == 1);
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)

@@ -211,10 +211,15 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   Problem ragged = make_uniform(4, 32, 8, 128, 0);
   ragged.seq_lens = {131072, 2000, 3000, 4000};
   REQUIRE(choose_stream_k_grid(ragged, 132, 2, 3350) > 132);
-  // a paged cache: page lookups lengthen each stage, so two CTAs per SM, units in equal pieces
+  // a paged cache by cp.async: page lookups lengthen each stage, so two CTAs per SM, units in
+  // equal pieces; pages of whole tiles come by tensor loads and keep one per SM
   Problem paged = make_uniform(8, 32, 8, 128, 16384);
   paged.kv_page_size = 16;
+  REQUIRE_FALSE(prefer_tensor_loads(3350, 132, 16));
   REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 256);
+  paged.kv_page_size = 64;
+  REQUIRE(prefer_tensor_loads(3350, 132, 64));
+  REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 128);
   // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
   REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
   // MQA merged by the merge kernel, long enough for 16 tiles a CTA: one CTA per SM on an H100

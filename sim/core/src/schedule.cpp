@@ -115,21 +115,22 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   // cp.async, but won from head dim 128 once tiles came by tensor loads (prefer_tensor_loads:
   // b16 GQA 4k 73.8 -> 64.6 us, 512k MHA 1926 -> 1912, MQA 128k 38.0 -> 31.0; d64, whose stages
   // hold half the bytes, lost 262.5 -> 285.4; bench/NOTES.md step 26). Ragged
-  // batches and short units keep two per SM, which hide each other's epilogues. Paged caches,
-  // whose page lookups lengthen each stage's latency, and head dim 64, whose stages hold half the
-  // bytes, take two CTAs per SM in equal pieces (H100: b8 GQA 16k page 64 188.0 us at G=256
-  // against 223.6 at 128 and 192.9 at 264; b1 MHA d64 64k 357.6 at 256 against 375.9 at 128 and
-  // 387.5 at 384; bench/NOTES.md step 30).
+  // batches and short units keep two per SM, which hide each other's epilogues. Paged caches
+  // loaded by cp.async, whose page lookups lengthen each stage's latency, and head dim 64, whose
+  // stages hold half the bytes, take two CTAs per SM in equal pieces (H100: b8 GQA 16k page 16
+  // 187.4 us at G=256 against 238.1 at 128 and 193.4 at 264; b1 MHA d64 64k 357.6 at 256 against
+  // 375.9 at 128 and 387.5 at 384; bench/NOTES.md step 30). Pages of whole tiles come by tensor
+  // loads, one copy per page, and keep one CTA per SM (page 64: 184.4 us at G=128).
   auto whole_pieces = [&](int64_t g) {  // aligned, or each CTA whole units of >= kLongUnitTiles tiles
     return aligned(g) || (uniform && units % g == 0 && max_unit >= kLongUnitTiles);
   };
   // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
   // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
-  const bool one_per_sm = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms ||
-                                            (prefer_tensor_loads(peak_gbps, num_sms) && p.head_dim >= 128));
+  const bool tensor_loads = prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size);
+  const bool one_per_sm = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || (tensor_loads && p.head_dim >= 128));
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
-  const int64_t per_sm = p.head_dim < 128 || p.kv_page_size > 0 ? 2 : 1;
+  const int64_t per_sm = p.head_dim < 128 || (p.kv_page_size > 0 && !tensor_loads) ? 2 : 1;
   if (one_per_sm && uniform)
     for (int64_t g = std::min<int64_t>(per_sm * num_sms, slots); 4 * g >= 3 * per_sm * num_sms; --g)
       if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);

@@ -200,8 +200,8 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// per SM, measured faster than two on H100 (25 GB/s per SM) and, with tensor loads, on H200
 /// (37 GB/s per SM), where with cp.async one CTA's 64 KB in flight had not covered the latency
 /// at large sizes (bench/NOTES.md steps 18, 26). Head dim 64 (half the bytes a stage) and paged
-/// caches (a page lookup per row) take two per SM that way, in [3/2 num_sms, 2 num_sms] (step
-/// 30). Otherwise the G in
+/// caches loaded by cp.async (a page lookup per row) take two per SM that way, in
+/// [3/2 num_sms, 2 num_sms] (step 30). Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
@@ -226,8 +226,13 @@ inline constexpr int64_t kLongUnitTiles = 64;
 inline constexpr double kOnePerSmGbps = 30.0;
 /// Whole K/V tiles by tensor memory access rather than cp.async: on cards above kOnePerSmGbps
 /// per SM (H200: b1 MHA 512k 1992 -> 1924 us, 99.8% of the read probe); on the H100, with one
-/// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22.
-inline bool prefer_tensor_loads(double peak_gbps, int num_sms) { return peak_gbps > kOnePerSmGbps * num_sms; }
+/// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22, except for pages
+/// of whole tiles (`page_size` a multiple of 64), where one copy per page replaces a block-table
+/// lookup per row (H100, b8 GQA 16k page 64: 184.4 us at G=128 against 188.1 by cp.async at its
+/// best grid, 256; page 16, four small boxes a tile, lost: 196.4 against 188.6; step 30).
+inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0) {
+  return peak_gbps > kOnePerSmGbps * num_sms || (page_size > 0 && page_size % 64 == 0);
+}
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
