@@ -195,14 +195,14 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 1024), 132, 2, 3350) == 256);
   // 128 units of 64 tiles: CTA ranges stay aligned with units (no unit spans two pieces unevenly)
   REQUIRE(choose_stream_k_grid(make_uniform(16, 32, 8, 128, 4096), 132, 2) % 128 == 0);
-  // one long sequence on an H100-like card (3350 GB/s, 25 per SM): one CTA per SM, each head in 4
-  // equal pieces (128 of 132 SMs), and at head dim 64 (half the bytes a stage) two per SM in
-  // equal pieces (256); on an H200-like card (4800 GB/s, tensor loads) one per SM from head dim
-  // 128, but the cost model's grid at head dim 64 there, or on an unknown card
+  // one long sequence on an H100-like card (3350 GB/s, 25 per SM) and an H200-like one (4800
+  // GB/s, tensor loads): one CTA per SM, each head in 4 equal pieces (128 of 132 SMs), and at
+  // head dim 64 (half the bytes a stage) two per SM in equal pieces (256); on an unknown card
+  // the cost model's grid
   const Problem long_seq = make_uniform(1, 32, 32, 128, 524288);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 3350) == 128);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2, 4800) == 128);
-  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 4800) > 132);
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 4800) == 256);
   REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 3350) == 256);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2) > 132);
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
@@ -217,6 +217,7 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   paged.kv_page_size = 16;
   REQUIRE_FALSE(prefer_tensor_loads(3350, 132, 16));
   REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 256);
+  REQUIRE(choose_stream_k_grid(paged, 132, 2, 4800) == 256);  // tensor loads, four boxes a tile
   paged.kv_page_size = 64;
   REQUIRE(prefer_tensor_loads(3350, 132, 64));
   REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 128);

@@ -112,15 +112,15 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   // One CTA per SM streams 1-5% faster than two per SM on H100 when no CTA crosses a unit
   // boundary and units are long (grid sweeps, bench/NOTES.md step 18): take the largest such
   // grid of at least 3/4 of the SMs. On H200 (more bandwidth per SM) it lost up to 10% with
-  // cp.async, but won from head dim 128 once tiles came by tensor loads (prefer_tensor_loads:
-  // b16 GQA 4k 73.8 -> 64.6 us, 512k MHA 1926 -> 1912, MQA 128k 38.0 -> 31.0; d64, whose stages
-  // hold half the bytes, lost 262.5 -> 285.4; bench/NOTES.md step 26). Ragged
-  // batches and short units keep two per SM, which hide each other's epilogues. Paged caches
-  // loaded by cp.async, whose page lookups lengthen each stage's latency, and head dim 64, whose
-  // stages hold half the bytes, take two CTAs per SM in equal pieces (H100: b8 GQA 16k page 16
-  // 187.4 us at G=256 against 238.1 at 128 and 193.4 at 264; b1 MHA d64 64k 357.6 at 256 against
-  // 375.9 at 128 and 387.5 at 384; bench/NOTES.md step 30). Pages of whole tiles come by tensor
-  // loads, one copy per page, and keep one CTA per SM (page 64: 184.4 us at G=128).
+  // cp.async, but won once tiles came by tensor loads (prefer_tensor_loads: b16 GQA 4k 73.8 ->
+  // 64.6 us, 512k MHA 1926 -> 1912, MQA 128k 38.0 -> 31.0; step 26). Ragged batches and short
+  // units keep two per SM, which hide each other's epilogues. Head dim 64, whose stages hold
+  // half the bytes, and paged caches whose tiles span several pages (a lookup per page, and
+  // small tensor-load boxes) take two CTAs per SM in equal pieces the same way (step 30; H100:
+  // d64 64k 357.6 us at G=256 against 375.9 at 128 and 387.5 at 384, b8 GQA 16k page 16 187.4
+  // at 256 against 238.1 at 128 and 193.4 at 264; H200: d64 239.4 at 256 against 281.0 at 128
+  // and 249.4 at 396, page 16 131.6 at 256 against 232.0 at 128). Pages of whole tiles come by
+  // tensor loads, one copy per page, and keep one per SM (H100 page 64: 184.4 us at G=128).
   auto whole_pieces = [&](int64_t g) {  // aligned, or each CTA whole units of >= kLongUnitTiles tiles
     return aligned(g) || (uniform && units % g == 0 && max_unit >= kLongUnitTiles);
   };

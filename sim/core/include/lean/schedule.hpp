@@ -194,14 +194,14 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 
 /// Stream-K grid for a card of `num_sms` SMs holding `ctas_per_sm` CTAs each, with peak DRAM
 /// bandwidth `peak_gbps` (0: unknown). On a card of at most kOnePerSmGbps per SM (or above it,
-/// where tiles come by tensor loads, from head dim 128), a contiguous
+/// where tiles come by tensor loads), a
 /// uniform batch with group <= 16 takes the largest G in [3/4 num_sms, num_sms] that cuts every
 /// unit into equal pieces (or hands each CTA whole units of >= kLongUnitTiles tiles): one CTA
 /// per SM, measured faster than two on H100 (25 GB/s per SM) and, with tensor loads, on H200
 /// (37 GB/s per SM), where with cp.async one CTA's 64 KB in flight had not covered the latency
 /// at large sizes (bench/NOTES.md steps 18, 26). Head dim 64 (half the bytes a stage) and paged
-/// caches loaded by cp.async (a page lookup per row) take two per SM that way, in
-/// [3/2 num_sms, 2 num_sms] (step 30). Otherwise the G in
+/// caches whose tiles span several pages take two per SM that way, in [3/2 num_sms, 2 num_sms]
+/// (step 30). Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
