@@ -9,8 +9,8 @@
 namespace lean::cuda {
 
 template <int D, typename Elem>
-__global__ void __launch_bounds__(KernelShape::kThreads) combine_kernel(const __grid_constant__ DecodeParams p) {
-  constexpr int kThreads = KernelShape::kThreads, kChunks = D / 4;  // float4s in a row
+__global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(const __grid_constant__ DecodeParams p) {
+  constexpr int kThreads = KernelShape::kMergeThreads, kChunks = D / 4;  // float4s in a row
   constexpr int kBatch = 8;
   constexpr float kNegInf = -INFINITY;
   __shared__ float sL;
@@ -62,7 +62,7 @@ cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype
     // CTAs run and waits on griddepcontrol.wait (a plain stream dependency before Hopper)
     cudaLaunchConfig_t cfg{};
     cfg.gridDim = dim3(static_cast<unsigned>(ctas));
-    cfg.blockDim = dim3(KernelShape::kThreads);
+    cfg.blockDim = dim3(KernelShape::kMergeThreads);
     cfg.stream = stream;
     cudaLaunchAttribute attr{};
     attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;

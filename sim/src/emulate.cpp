@@ -32,11 +32,11 @@ struct WarpState {
 /// The kernels' merge of n partials (decode_kernel.cuh and combine.cu, passes 1 and 2): one warp
 /// per row reduces the LSEs with lanes striding over contributors and an xor butterfly; the
 /// weighted sum of O is split into `groups` contiguous contributor blocks added in block order,
-/// `groups` set by how many output float4s one CTA merges (`block_rows` rows of D).
+/// `groups` set by how many output float4s one CTA of `threads` merges (`block_rows` rows of D).
 template <typename LseOf, typename OOf>
-void merge_like_kernel(int n, LseOf lse_of, OOf o_of, int g, int D, int block_rows, float* lse, float* o) {
+void merge_like_kernel(int n, LseOf lse_of, OOf o_of, int g, int D, int block_rows, int threads, float* lse, float* o) {
   const int chunks = block_rows * (D / 4);
-  const int groups = std::max(1, std::min(KernelShape::kThreads / chunks, n));
+  const int groups = std::max(1, std::min(threads / chunks, n));
   for (int r = 0; r < g; ++r) {
     float m = kNegInf;
     for (int j = 0; j < n; ++j) m = std::max(m, lse_of(j)[r]);
@@ -158,7 +158,9 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
         s, u, g, D, [&](int j) -> const float* { return part_lse[s.partial_slot(first + j, u)].data(); },
         [&](int j) -> const float* { return part_o[s.partial_slot(first + j, u)].data(); }, lse.data(), o.data(),
         [&](int k, auto lse_of, auto o_of, float* ml, float* mo) {
-          merge_like_kernel(k, lse_of, o_of, g, D, s.separate_merge ? 1 : g, ml, mo);  // combine.cu: one row per CTA
+          // combine.cu: one row per CTA of kMergeThreads; in-kernel: the group's rows, kThreads
+          merge_like_kernel(k, lse_of, o_of, g, D, s.separate_merge ? 1 : g,
+                            s.separate_merge ? KernelShape::kMergeThreads : KernelShape::kThreads, ml, mo);
         });
     store_final(s.unit(u), o.data(), lse.data());
   }

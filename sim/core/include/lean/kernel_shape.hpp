@@ -10,6 +10,11 @@ struct KernelShape {
   static constexpr int kTile = 64;     ///< tokens per shared-memory pipeline stage
   static constexpr int kWarps = 4;
   static constexpr int kThreads = 128;
+  /// Threads of a merge-kernel CTA (cuda/src/combine.cu, one per split unit and query row); how
+  /// many contributor blocks a row's sum splits into, and so its order, depends on it. 256: MQA's
+  /// 64-128 partials a row in two batches of loads instead of four (H200: MQA 16k 12.5 -> 12.0 us,
+  /// 128k 30.3 -> 28.4; 512 threads slowed GQA 4k 10.8 -> 11.4; bench/NOTES.md step 32).
+  static constexpr int kMergeThreads = 256;
   static constexpr int kSmemPerSm = 228 * 1024;  ///< Hopper shared memory per SM, bytes
   static constexpr int stages(int) { return 3; }
   static constexpr int m_tiles(int group) { return group <= 16 ? 1 : group <= 32 ? 2 : 4; }
