@@ -2,7 +2,9 @@
 // partial, one CTA per (split unit, query row) merges that row's partials in schedule order.
 // It replaces the in-kernel count-and-merge of the last contributor: no fence or atomic on the
 // decode kernel's critical path, a unit's rows merged in parallel, and the launch overlapped with
-// the decode kernel's tail (programmatic dependent launch). Same arithmetic as the in-kernel
+// the decode kernel (a programmatic dependent launch, triggered as the decode kernel starts). Its
+// CTAs wait on griddepcontrol.wait, but the trigger fires only once every decode CTA is running,
+// so a waiting merge CTA never keeps a decode CTA off an SM. Same arithmetic as the in-kernel
 // merge with one row per CTA; sim/src/emulate.cpp (merge_like_kernel) mirrors it.
 #include "decode_kernel.cuh"
 
