@@ -60,8 +60,9 @@ cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype
   const int64_t ctas = int64_t(p.num_split_units) * p.group;
   if (ctas == 0) return cudaSuccess;
   auto go = [&](auto kernel) {
-    // programmatic dependent launch: the merge kernel is launched while the decode kernel's last
-    // CTAs run and waits on griddepcontrol.wait (a plain stream dependency before Hopper)
+    // programmatic dependent launch: the merge kernel starts once the decode kernel triggers it
+    // (at its start, or as its CTAs exit) and waits on griddepcontrol.wait (a plain stream
+    // dependency before Hopper)
     cudaLaunchConfig_t cfg{};
     cfg.gridDim = dim3(static_cast<unsigned>(ctas));
     cfg.blockDim = dim3(KernelShape::kMergeThreads);
