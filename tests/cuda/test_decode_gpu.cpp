@@ -203,6 +203,12 @@ struct ForcedSeparate {
   ~ForcedSeparate() { unsetenv("LEAN_SEPARATE_MERGE"); }
 };
 
+/// Plans made in its scope trigger the merge kernel at the decode kernel's start (1) or exit (0).
+struct ForcedEarlyLaunch {
+  explicit ForcedEarlyLaunch(bool on) { setenv("LEAN_EARLY_MERGE_LAUNCH", on ? "1" : "0", 1); }
+  ~ForcedEarlyLaunch() { unsetenv("LEAN_EARLY_MERGE_LAUNCH"); }
+};
+
 TEST_CASE("two-level merges match the replay, repeat bitwise and report their mergers", "[gpu][tree]") {
   require_gpu();
   std::mt19937_64 rng(Catch::rngSeed() + 53);
@@ -249,6 +255,8 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
     DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
     std::optional<ForcedSeparate> forced;
     if (trial % 2 == 1) forced.emplace(true);  // the override path; small partials share a row among up to 4 thread groups
+    std::optional<ForcedEarlyLaunch> late;
+    if (trial % 3 == 1) late.emplace(false);  // the merge kernel launched as the decode kernel's CTAs exit
     const lean_policy pol = trial % 5 == 3 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 4 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial);
@@ -259,6 +267,23 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
   }
   std::printf("units merged by the separate kernel: %d\n", merged);
   REQUIRE(merged >= 10);
+}
+
+TEST_CASE("the merge kernel launched at the decode kernel's start or at its exit gives the same bits", "[gpu][combine]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 61);
+  for (const Problem& p : {make_uniform(2, 32, 1, 128, 30000 + int64_t(rng() % 9000)), make_uniform(1, 32, 8, 128, 5000)}) {
+    DeviceProblem dp(p, nullptr, rng(), InputMode::normal, Layout{}, rng);
+    std::vector<uint16_t> bits[2];
+    for (int early : {1, 0}) {
+      const ForcedEarlyLaunch mode(early == 1);
+      PlanHandle h(p, LEAN_STREAM_K, 0);
+      REQUIRE(!cuda::host_schedule(h.plan).split_units().empty());  // the merge kernel runs
+      dp.launch(h);
+      bits[early] = dp.raw();
+    }
+    REQUIRE(bits[0] == bits[1]);
+  }
 }
 
 TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "[gpu][determinism]") {
@@ -335,6 +360,11 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
     CHECK(got == want);
     CHECK(std::string(lean_last_error()).find(needle) != std::string::npos);
   };
+  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH"}) {  // benchmark overrides
+    setenv(name, "yes", 1);
+    expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, (std::string(name) + " must be 0 or 1").c_str());
+    unsetenv(name);
+  }
   lean_problem bad = lp;
   bad.head_dim = 96;
   expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "head_dim");
