@@ -174,8 +174,11 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH");
   for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
-  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only)
-  plan->tma = prop.major >= 9 && (tma < 0 ? prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) : tma == 1);
+  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). No split always
+  // takes tensor loads: its lone CTA per unit streams 19-33% faster by them on the H100 (b1 MHA
+  // 512k 5462 vs 6707 us), and the baseline should be our best no-split (bench/NOTES.md step 33)
+  const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT;
+  plan->tma = prop.major >= 9 && (tma < 0 ? tensor_loads : tma == 1);
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
