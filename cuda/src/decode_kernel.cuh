@@ -116,10 +116,7 @@ __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, in
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(b), "n"(2 * kTile * D * 2) : "memory");
   for (int t = t0; t < t0 + kTile; t += p.tma_box_tokens) {
     int c2 = t, c3 = seq;  // (token, sequence), or (token in page, page)
-    if (p.kv.block_table) {
-      c3 = __ldg(p.kv.block_table + int64_t(seq) * p.kv.block_table_stride + t / p.kv.page_size);
-      c2 = t % p.kv.page_size;
-    }
+    if (p.kv.block_table) c3 = page_of(p.kv, seq, t), c2 = t % p.kv.page_size;
 #pragma unroll
     for (int h = 0; h < D / 64; ++h) {
       const uint32_t off = h * kTile * 128 + (t - t0) * 128;
