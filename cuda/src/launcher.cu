@@ -293,11 +293,12 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.trace = trace;
   d.trace_segments = trace_segments;
   if (d.sched.num_ctas == 0) return LEAN_OK;
-  d.early_merge_launch = plan->early_merge_launch && d.sched.separate_merge && d.num_split_units > 0;
+  const bool merge_kernel = d.sched.separate_merge && d.num_split_units > 0;
+  d.early_merge_launch = plan->early_merge_launch && merge_kernel;
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   cudaError_t e = plan->kernel->launch(d, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
-  if (d.sched.separate_merge && d.num_split_units > 0) {
+  if (merge_kernel) {
     e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);
     if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: merge kernel launch failed: ") + cudaGetErrorString(e));
   }

@@ -127,12 +127,13 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
   // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
   const bool tensor_loads = prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size);
-  const bool one_per_sm = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads);
+  // the rule applies where one CTA per SM was measured to win: at most kOnePerSmGbps per SM, or tensor loads
+  const bool equal_pieces_rule = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads);
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   const bool lookups = p.kv_page_size > 0 && p.kv_page_size % 64 != 0;  // several pages a tile
   const int64_t per_sm = p.head_dim < 128 || lookups ? 2 : 1;
-  if (one_per_sm && uniform)
+  if (equal_pieces_rule && uniform)
     for (int64_t g = std::min<int64_t>(per_sm * num_sms, slots); 4 * g >= 3 * per_sm * num_sms; --g)
       if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
