@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "ptx.cuh"  // smem_addr, mbarrier helpers: the decode kernel's own
+
 namespace {
 
 constexpr int kTile = 64, kD = 128, kThreads = 128;
@@ -36,7 +38,9 @@ struct Layout {
   int64_t v_shift = 0;                // elements added to every V address: moves V against K in the DRAM map
 };
 
-__device__ __forceinline__ uint32_t smem_addr(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+using lean::cuda::mbar_init;
+using lean::cuda::mbar_wait;
+using lean::cuda::smem_addr;
 
 /// This CTA's contiguous slice [begin, begin + n) of `total` tiles, stream-K style.
 struct Slice {
@@ -50,15 +54,9 @@ __device__ __forceinline__ Slice cta_slice(int total) {
 /// One single-arrival mbarrier per stage, visible to the whole CTA on return.
 template <int Stages>
 __device__ __forceinline__ void init_barriers(uint64_t* full) {
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < Stages; ++s) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(smem_addr(&full[s])));
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-  }
+  if (threadIdx.x == 0)
+    for (int s = 0; s < Stages; ++s) mbar_init(&full[s], 1);
   __syncthreads();
-}
-__device__ __forceinline__ void wait_parity(uint32_t bar, uint32_t parity) {
-  asm volatile("{\n .reg .pred p;\n W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra W;\n}\n" ::"r"(bar), "r"(parity)
-               : "memory");
 }
 
 /// Dependent FMAs standing in for a tile's math (0 = none).
@@ -138,8 +136,7 @@ __global__ void __launch_bounds__(kThreads) bulk_stream(const __half* k, const _
   for (int i = 0; i < n; ++i) {
     __syncthreads();  // everyone is done with stage (i - 1) % Stages, which load(i + Stages - 1) refills
     if (i + Stages - 1 < n) load(i + Stages - 1);
-    const uint32_t bar = smem_addr(&full[i % Stages]), parity = (i / Stages) & 1;
-    wait_parity(bar, parity);
+    mbar_wait(&full[i % Stages], (i / Stages) & 1);
     const unsigned char* st = smem + (i % Stages) * kStageBytes;
     x += __half2float(*reinterpret_cast<const __half*>(st + (tid % kTile) * kStrideBytes + (tid / kTile) * kTile * kStrideBytes));
     x = busy(x, work);
@@ -314,8 +311,7 @@ __global__ void __launch_bounds__(kThreads) tma_stream(const __grid_constant__ C
   for (int i = 0; i < n; ++i) {
     __syncthreads();  // everyone is done with stage (i - 1) % Stages, which load(i + Stages - 1) refills
     if (tid == 0 && i + Stages - 1 < n) load(i + Stages - 1);
-    const uint32_t bar = smem_addr(&full[i % Stages]), parity = (i / Stages) & 1;
-    wait_parity(bar, parity);
+    mbar_wait(&full[i % Stages], (i / Stages) & 1);
     x += __half2float(*reinterpret_cast<const __half*>(smem + (i % Stages) * 32768 + tid * 256));
   }
   if (x == 1234.5f) *sink = x;
