@@ -192,21 +192,13 @@ void check_repeat_and_record(const DeviceProblem& dp, const sim::Inputs& in, lea
   check_record(s, record);
 }
 
-/// Plans made in its scope use merge fan-in `f` (lean_plan_create reads LEAN_MERGE_FANIN).
-struct ForcedFanin {
-  explicit ForcedFanin(int f) { setenv("LEAN_MERGE_FANIN", std::to_string(f).c_str(), 1); }
-  ~ForcedFanin() { unsetenv("LEAN_MERGE_FANIN"); }
-};
-/// Plans made in its scope merge in the separate kernel (1) or in the decode kernel (0).
-struct ForcedSeparate {
-  explicit ForcedSeparate(bool on) { setenv("LEAN_SEPARATE_MERGE", on ? "1" : "0", 1); }
-  ~ForcedSeparate() { unsetenv("LEAN_SEPARATE_MERGE"); }
-};
-
-/// Plans made in its scope trigger the merge kernel at the decode kernel's start (1) or exit (0).
-struct ForcedEarlyLaunch {
-  explicit ForcedEarlyLaunch(bool on) { setenv("LEAN_EARLY_MERGE_LAUNCH", on ? "1" : "0", 1); }
-  ~ForcedEarlyLaunch() { unsetenv("LEAN_EARLY_MERGE_LAUNCH"); }
+/// Plans made in its scope see one of lean_plan_create's environment overrides (LEAN_MERGE_FANIN,
+/// LEAN_SEPARATE_MERGE, LEAN_EARLY_MERGE_LAUNCH, LEAN_TMA) set to `value`.
+struct ScopedEnv {
+  const char* name;
+  ScopedEnv(const char* n, const std::string& value) : name(n) { setenv(n, value.c_str(), 1); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ~ScopedEnv() { unsetenv(name); }
 };
 
 TEST_CASE("two-level merges match the replay, repeat bitwise and report their mergers", "[gpu][tree]") {
@@ -224,9 +216,9 @@ TEST_CASE("two-level merges match the replay, repeat bitwise and report their me
     const sim::Output expected = sim::naive_attention(in);
     DeviceProblem dp(p, nullptr, seed, trial % 4 == 3 ? InputMode::stress : InputMode::normal, Layout{}, rng);
     const int fanin = trial % 3 == 0 ? -1 : 1 + int(rng() % 5);
-    std::optional<ForcedFanin> forced;
-    if (fanin > 0) forced.emplace(fanin);
-    const ForcedSeparate in_kernel(false);  // the planner's default is the merge kernel
+    std::optional<ScopedEnv> forced;
+    if (fanin > 0) forced.emplace("LEAN_MERGE_FANIN", std::to_string(fanin));
+    const ScopedEnv in_kernel("LEAN_SEPARATE_MERGE", "0");  // the planner's default is the merge kernel
     const lean_policy pol = trial % 4 == 1 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 3 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial << " fan-in " << fanin);
@@ -253,10 +245,10 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
     const sim::GeneratedInputs in(p, seed, mode);
     const sim::Output expected = sim::naive_attention(in);
     DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
-    std::optional<ForcedSeparate> forced;
-    if (trial % 2 == 1) forced.emplace(true);  // the override path; small partials share a row among up to 4 thread groups
-    std::optional<ForcedEarlyLaunch> late;
-    if (trial % 3 == 1) late.emplace(false);  // the merge kernel launched as the decode kernel's CTAs exit
+    std::optional<ScopedEnv> forced;
+    if (trial % 2 == 1) forced.emplace("LEAN_SEPARATE_MERGE", "1");  // the override path; small partials share a row among up to 4 thread groups
+    std::optional<ScopedEnv> late;
+    if (trial % 3 == 1) late.emplace("LEAN_EARLY_MERGE_LAUNCH", "0");  // the merge kernel launched as the decode kernel's CTAs exit
     const lean_policy pol = trial % 5 == 3 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 4 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial);
@@ -276,7 +268,7 @@ TEST_CASE("the merge kernel launched at the decode kernel's start or at its exit
     DeviceProblem dp(p, nullptr, rng(), InputMode::normal, Layout{}, rng);
     std::vector<uint16_t> bits[2];
     for (int early : {1, 0}) {
-      const ForcedEarlyLaunch mode(early == 1);
+      const ScopedEnv mode("LEAN_EARLY_MERGE_LAUNCH", std::to_string(early));
       PlanHandle h(p, LEAN_STREAM_K, 0);
       REQUIRE(!cuda::host_schedule(h.plan).split_units().empty());  // the merge kernel runs
       dp.launch(h);
@@ -294,7 +286,7 @@ TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "
   DeviceProblem dp(p, nullptr, rng(), InputMode::stress, Layout{}, rng);
   for (bool separate : {false, true}) {  // in-kernel merges, and the merge kernel behind the decode kernel
     INFO("separate merge " << separate);
-    const ForcedSeparate mode(separate);
+    const ScopedEnv mode("LEAN_SEPARATE_MERGE", separate ? "1" : "0");
     PlanHandle h(p, LEAN_STREAM_K, 0);
     REQUIRE(cuda::host_schedule(h.plan).separate_merge == int(separate));
     dp.launch(h);
@@ -361,9 +353,8 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
     CHECK(std::string(lean_last_error()).find(needle) != std::string::npos);
   };
   for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH"}) {  // benchmark overrides
-    setenv(name, "yes", 1);
+    const ScopedEnv malformed(name, "yes");
     expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, (std::string(name) + " must be 0 or 1").c_str());
-    unsetenv(name);
   }
   lean_problem bad = lp;
   bad.head_dim = 96;
@@ -423,10 +414,10 @@ TEST_CASE("small cases for compute-sanitizer: every schedule, contiguous and pag
     check_run(dp, in, LEAN_FIXED_SPLIT, 3, expected);
     check_run(dp, in, LEAN_NO_SPLIT, 0, expected);
     {
-      const ForcedFanin tree(2);  // two-level merges
+      const ScopedEnv tree("LEAN_MERGE_FANIN", "2");  // two-level merges
       check_run(dp, in, LEAN_STREAM_K, 11, expected);
     }
-    const ForcedSeparate in_kernel(false);  // the last contributor merges (the default is the merge kernel)
+    const ScopedEnv in_kernel("LEAN_SEPARATE_MERGE", "0");  // the last contributor merges (the default is the merge kernel)
     check_run(dp, in, LEAN_STREAM_K, 11, expected);
   }
 }
