@@ -35,6 +35,10 @@ __global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(con
   // launched as a programmatic dependent of the decode kernel, which triggers it at its start
   // (DecodeParams::early_merge_launch): wait until it has finished and its partials are visible
   asm volatile("griddepcontrol.wait;" ::: "memory");
+  // The next call's decode kernel, a programmatic dependent of this one, may launch now: its
+  // CTAs wait for this grid, and the decode grid has left the SMs, so they land as they would
+  // on an idle GPU (triggered earlier, they would crowd the SMs the decode CTAs leave free)
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
   // pass 2's first loads go out with pass 1's: they need no weight, so the two L2 round trips overlap
   PartialBatch<kBatch> first;

@@ -305,6 +305,11 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   // (griddepcontrol.wait), so its launch leaves the critical path (bench/NOTES.md step 29)
 #if __CUDA_ARCH__ >= 900
   if (p.early_merge_launch) asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+  // Launched as a programmatic dependent of the stream's previous kernel (lean_plan_set_
+  // programmatic_launch), this CTA may be running before that kernel has finished: nothing in
+  // global memory is read or written until it has, and its writes are visible. A no-op otherwise.
+  // (Prefetching the first tiles to L2 before the wait was slower, bench/NOTES.md step 34.)
+  asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
 
   // Empty sequences have no tiles and so no owner: spread their outputs over the grid.
@@ -579,10 +584,19 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
 }
 
 template <int D, typename Elem, int MTiles>
-cudaError_t launch_decode(const DecodeParams& p, cudaStream_t stream) {
+cudaError_t launch_decode(const DecodeParams& p, bool programmatic, cudaStream_t stream) {
   using C = DecodeConfig<D, MTiles>;
-  decode_kernel<D, Elem, MTiles><<<p.sched.num_ctas, C::kThreads, C::kSmemBytes, stream>>>(p);
-  return cudaGetLastError();
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = dim3(static_cast<unsigned>(p.sched.num_ctas));
+  cfg.blockDim = dim3(C::kThreads);
+  cfg.dynamicSmemBytes = C::kSmemBytes;
+  cfg.stream = stream;
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr.val.programmaticStreamSerializationAllowed = 1;
+  cfg.attrs = &attr;
+  cfg.numAttrs = programmatic ? 1 : 0;
+  return cudaLaunchKernelEx(&cfg, decode_kernel<D, Elem, MTiles>, p);
 }
 
 template <int D, typename Elem, int MTiles>

@@ -48,7 +48,8 @@ struct KernelEntry {
   const void* func;
   size_t smem_bytes;
   int tile_tokens;  // tokens per shared-memory stage; tile_kv must be a multiple
-  cudaError_t (*launch)(const DecodeParams& p, cudaStream_t stream);
+  // programmatic: a programmatic dependent of the stream's previous kernel (griddepcontrol.wait)
+  cudaError_t (*launch)(const DecodeParams& p, bool programmatic, cudaStream_t stream);
 };
 
 template <int D, typename Elem, int MTiles>

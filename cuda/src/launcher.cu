@@ -101,6 +101,7 @@ struct lean_plan_s {
   const KernelEntry* kernel = nullptr;
   int device = 0;
   bool early_merge_launch = true;  // the decode kernel triggers the merge kernel's launch at its start
+  bool programmatic = false;  // the decode kernel launches as a programmatic dependent of the stream's previous kernel
   bool tma = false;  // whole tiles by tensor memory access (prefer_tensor_loads; LEAN_TMA=0|1 overrides on Hopper)
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
@@ -171,8 +172,10 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
     fanin = int(v);
   }
-  const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH");
-  for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early}})
+  const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH"),
+            pdl = env_switch("LEAN_PDL");
+  for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early},
+                         std::pair{"LEAN_PDL", pdl}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
   // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). No split always
   // takes tensor loads: its lone CTA per unit streams 19-33% faster by them on the H100 (b1 MHA
@@ -181,6 +184,8 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->tma = prop.major >= 9 && (tma < 0 ? tensor_loads : tma == 1);
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
+  // LEAN_PDL: 0|1 overrides lean_plan_set_programmatic_launch's default (on from Hopper)
+  plan->programmatic = prop.major >= 9 && pdl != 0;
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
@@ -207,6 +212,18 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
 }
 
 void lean_plan_destroy(lean_plan plan) { delete plan; }
+
+lean_status lean_plan_set_programmatic_launch(lean_plan plan, int enable) {
+  if (!plan) return fail(LEAN_ERR_INVALID, "lean_plan_set_programmatic_launch: plan is NULL");
+  if (enable != 0 && enable != 1) return fail(LEAN_ERR_INVALID, "lean_plan_set_programmatic_launch: enable must be 0 or 1");
+  cudaDeviceProp prop;
+  if (cudaGetDeviceProperties(&prop, plan->device) != cudaSuccess)
+    return fail(LEAN_ERR_CUDA, "lean_plan_set_programmatic_launch: cudaGetDeviceProperties failed");
+  if (enable && prop.major < 9)
+    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_set_programmatic_launch: programmatic dependent launch needs compute capability 9.0");
+  plan->programmatic = enable == 1;
+  return LEAN_OK;
+}
 size_t lean_plan_workspace_bytes(lean_plan plan) { return plan ? plan->bytes : 0; }
 int lean_plan_num_ctas(lean_plan plan) { return plan ? plan->plan.view().num_ctas : 0; }
 
@@ -296,7 +313,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   const bool merge_kernel = d.sched.separate_merge && d.num_split_units > 0;
   d.early_merge_launch = plan->early_merge_launch && merge_kernel;
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
-  cudaError_t e = plan->kernel->launch(d, stream);
+  cudaError_t e = plan->kernel->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {
     e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);

@@ -72,6 +72,18 @@ __global__ void spin_kernel(long long ns) {
   for (long long t = t0; t - t0 < ns;) asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
 }
 
+// Lets its programmatic dependents launch at once, spins, then copies: a predecessor that
+// writes a decode's inputs late (programmatic-launch tests)
+__global__ void late_copy_kernel(uint4* dst, const uint4* src, int64_t n, long long ns) {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+  long long t0;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+  for (long long t = t0; t - t0 < ns;) asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) dst[i] = src[i];
+}
+
 /// Token offsets of each sequence in the varlen concatenation, on the device.
 struct SeqBegin {
   int64_t* dev = nullptr;
@@ -173,6 +185,14 @@ double measure_copy_bandwidth(size_t bytes, int reps) {
 
 cudaError_t launch_spinner(int num_ctas, int micros, cudaStream_t stream) {
   spin_kernel<<<num_ctas, 32, 0, stream>>>(static_cast<long long>(micros) * 1000);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_late_copy(void* dst, const void* src, size_t bytes, int micros, cudaStream_t stream) {
+  if (bytes % 16 || reinterpret_cast<uintptr_t>(dst) % 16 || reinterpret_cast<uintptr_t>(src) % 16) return cudaErrorInvalidValue;
+  const int64_t n = int64_t(bytes / 16);
+  late_copy_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<uint4*>(dst), static_cast<const uint4*>(src), n,
+                                                    static_cast<long long>(micros) * 1000);
   return cudaGetLastError();
 }
 

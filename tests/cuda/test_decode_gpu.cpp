@@ -278,6 +278,82 @@ TEST_CASE("the merge kernel launched at the decode kernel's start or at its exit
   }
 }
 
+/// A decode's output against its float64 reference, every element, within the emulation's tolerance.
+void check_output(const DeviceProblem& dp, PlanHandle& h, const sim::Inputs& in, const sim::Output& expected) {
+  const sim::Output got = dp.output();
+  const sim::Tolerance tol = sim::gpu_tolerance(in, cuda::host_schedule(h.plan), expected);
+  const sim::ErrorStats eo = sim::compare(got.o, expected.o, dp.problem().head_dim);
+  const sim::ErrorStats el = sim::compare_lse(got.lse, expected.lse);
+  INFO("O: " << eo.str() << " tol " << tol.o << "; LSE: " << el.str() << " tol " << tol.lse);
+  CHECK(eo.nonfinite == 0);
+  CHECK(el.nonfinite == 0);
+  CHECK(eo.max_err <= tol.o);
+  CHECK(el.max_err <= tol.lse);
+}
+
+TEST_CASE("a programmatic launch reads inputs only after the kernel before it has written them", "[gpu][pdl]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 67);
+  Problem mqa = make_uniform(1, 32, 1, 128, 0);
+  mqa.seq_lens = {16384 + int64_t(rng() % 4000)};
+  Problem ragged = make_uniform(2, 32, 8, 128, 0);
+  ragged.seq_lens = {9000 + int64_t(rng() % 3000), 1 + int64_t(rng() % 900)};
+  for (const Problem& p : {mqa, ragged}) {
+    for (lean_policy pol : {LEAN_STREAM_K, LEAN_NO_SPLIT}) {
+      const uint64_t seed_old = rng(), seed_new = rng();
+      const sim::GeneratedInputs in(p, seed_new, InputMode::normal);
+      const sim::Output expected = sim::naive_attention(in);
+      const DeviceProblem fresh(p, nullptr, seed_new, InputMode::normal, Layout{}, rng);  // what the predecessors write
+      for (int pdl : {1, 0}) {
+        INFO(describe(p) << " policy " << pol << " programmatic " << pdl);
+        const DeviceProblem stale(p, nullptr, seed_old, InputMode::normal, Layout{}, rng);  // what a decode too early would read
+        PlanHandle h(p, pol, 0);
+        lean_check(lean_plan_set_programmatic_launch(h.plan, pdl), "set programmatic");
+        stale.poison();
+        // K and V are rewritten by ordinary kernels; the last predecessor triggers its dependents
+        // at once and writes Q 200 us later, so a decode kernel reading Q before its wait would
+        // see the old Q
+        cuda_check(cuda::launch_late_copy(const_cast<void*>(stale.kv().k), fresh.kv().k, fresh.kv_bytes(), 0, nullptr), "copy k");
+        cuda_check(cuda::launch_late_copy(const_cast<void*>(stale.kv().v), fresh.kv().v, fresh.kv_bytes(), 0, nullptr), "copy v");
+        cuda_check(cuda::launch_late_copy(stale.q(), fresh.q(), fresh.q_bytes(), 200, nullptr), "late copy q");
+        lean_check(lean_decode(h.plan, stale.q(), &stale.kv(), stale.o(), stale.lse(), h.ws.ptr, h.ws.bytes, nullptr, nullptr),
+                   "lean_decode");
+        check_output(stale, h, in, expected);
+      }
+    }
+  }
+}
+
+TEST_CASE("back-to-back programmatic calls sharing one workspace each get their own inputs' output", "[gpu][pdl]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 71);
+  Problem p = make_uniform(3, 32, 8, 128, 0);
+  p.seq_lens = {12000 + int64_t(rng() % 4000), 700, 1 + int64_t(rng() % 5000)};
+  const uint64_t seed_a = rng(), seed_b = rng();
+  const sim::GeneratedInputs in_a(p, seed_a, InputMode::normal), in_b(p, seed_b, InputMode::stress);
+  const sim::Output exp_a = sim::naive_attention(in_a), exp_b = sim::naive_attention(in_b);
+  DeviceProblem a(p, nullptr, seed_a, InputMode::normal, Layout{}, rng), b(p, nullptr, seed_b, InputMode::stress, Layout{}, rng);
+  PlanHandle h(p, LEAN_STREAM_K, 0);
+  REQUIRE(!cuda::host_schedule(h.plan).split_units().empty());  // the merge kernel reads partials the next call overwrites
+  a.poison();
+  b.poison();
+  // no memset or sync between the calls: each decode kernel is a programmatic dependent of the
+  // previous call's merge kernel, whose partials it overwrites
+  for (int i = 0; i < 6; ++i) {
+    const DeviceProblem& d = i % 2 ? b : a;
+    lean_check(lean_decode(h.plan, d.q(), &d.kv(), d.o(), d.lse(), h.ws.ptr, h.ws.bytes, nullptr, nullptr), "lean_decode");
+  }
+  check_output(a, h, in_a, exp_a);
+  check_output(b, h, in_b, exp_b);
+  std::vector<uint16_t> bits[2];
+  for (int pdl : {1, 0}) {  // the launch mode changes no bit
+    lean_check(lean_plan_set_programmatic_launch(h.plan, pdl), "set programmatic");
+    a.launch(h);
+    bits[pdl] = a.raw();
+  }
+  REQUIRE(bits[0] == bits[1]);
+}
+
 TEST_CASE("outputs are bitwise identical over 20 runs and CUDA graph replays", "[gpu][determinism]") {
   require_gpu();
   std::mt19937_64 rng(Catch::rngSeed() + 41);
@@ -352,7 +428,7 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
     CHECK(got == want);
     CHECK(std::string(lean_last_error()).find(needle) != std::string::npos);
   };
-  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH"}) {  // benchmark overrides
+  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH", "LEAN_PDL"}) {  // benchmark overrides
     const ScopedEnv malformed(name, "yes");
     expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, (std::string(name) + " must be 0 or 1").c_str());
   }
@@ -379,6 +455,8 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
 
   REQUIRE(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan) == LEAN_OK);
   DeviceBuffer ws(lean_plan_workspace_bytes(plan)), q(2 * 8 * 128 * 2), o(q.bytes), k(2 * 200 * 2 * 128 * 2), v(k.bytes);
+  expect(lean_plan_set_programmatic_launch(nullptr, 1), LEAN_ERR_INVALID, "plan is NULL");
+  expect(lean_plan_set_programmatic_launch(plan, 2), LEAN_ERR_INVALID, "0 or 1");
   expect(lean_plan_upload(plan, ws.ptr, ws.bytes - 256, nullptr), LEAN_ERR_WORKSPACE, "needs");
   REQUIRE(lean_plan_upload(plan, ws.ptr, ws.bytes, nullptr) == LEAN_OK);
   lean_kv kv{k.ptr, v.ptr, 200 * 2 * 128, 2 * 128, 128, nullptr, 0, 0, 0};

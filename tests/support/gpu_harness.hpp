@@ -114,11 +114,17 @@ class DeviceProblem {
   void* q() const { return q_.ptr; }
   void* o() const { return o_.ptr; }
   float* lse() const { return static_cast<float*>(lse_.ptr); }
+  size_t q_bytes() const { return q_.bytes; }
+  size_t kv_bytes() const { return k_.bytes; }  // each of K and V
+  /// Poisons O and LSE with NaN bits (enqueued on `stream`).
+  void poison(cudaStream_t stream = nullptr) const {
+    cuda_check(cudaMemsetAsync(o_.ptr, 0xff, o_.bytes, stream), "poison o");
+    cuda_check(cudaMemsetAsync(lse_.ptr, 0xff, lse_.bytes, stream), "poison lse");
+  }
 
   /// Poisons O and LSE with NaN bits, then decodes with `plan`.
   void launch(PlanHandle& h, int32_t* record = nullptr, cudaStream_t stream = nullptr) const {
-    cuda_check(cudaMemsetAsync(o_.ptr, 0xff, o_.bytes, stream), "poison o");
-    cuda_check(cudaMemsetAsync(lse_.ptr, 0xff, lse_.bytes, stream), "poison lse");
+    poison(stream);
     lean_check(lean_decode(h.plan, q_.ptr, &kv_, o_.ptr, lse(), h.ws.ptr, h.ws.bytes, record, stream), "lean_decode");
   }
   /// Raw output bits (O as uint16, then LSE as float bits) for bitwise comparisons.

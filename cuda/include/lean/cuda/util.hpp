@@ -33,4 +33,9 @@ double measure_copy_bandwidth(size_t bytes, int reps);
 /// kernel sharing the GPU, for residency tests.
 cudaError_t launch_spinner(int num_ctas, int micros, cudaStream_t stream);
 
+/// A kernel that triggers its programmatic dependents at its start, spins about `micros`
+/// microseconds, then copies `bytes` (a multiple of 16, 16-byte aligned) from src to dst: it
+/// writes a decode's inputs after the decode kernel, launched programmatically, has started.
+cudaError_t launch_late_copy(void* dst, const void* src, size_t bytes, int micros, cudaStream_t stream);
+
 }  // namespace lean::cuda
