@@ -79,6 +79,10 @@ def matrix(which):
     K = 1024
     if which == "paged":  # the paged rows alone (A/B of the page-table path), with their contiguous twin
         return [Row("paged", 8, 32, 8, 128, [16 * K] * 8, page=p) for p in (0, 16, 64)]
+    if which == "launch":  # A/B of the launch modes on rows with and without the merge kernel
+        return ([Row("b1 MHA", 1, 32, 32, 128, [K]), Row("MQA", 1, 32, 1, 128, [16 * K]), Row("MQA", 1, 32, 1, 128, [128 * K]),
+                 Row("b8 MHA", 8, 32, 32, 128, [K] * 8)] + [Row("b16 GQA", 16, 32, 8, 128, [c * K] * 16) for c in (16, 64)] +
+                [Row("d64", 1, 64, 64, 64, [64 * K]), Row("paged", 8, 32, 8, 128, [16 * K] * 8, page=64)])
     if which == "small":  # the latency-bound rows alone (launch and merge A/Bs)
         return ([Row("b1 MHA", 1, 32, 32, 128, [c * K]) for c in (1, 2, 4, 8, 16)] +
                 [Row("b1 GQA", 1, 32, 8, 128, [c * K]) for c in (4, 16)] + [Row("MQA", 1, 32, 1, 128, [16 * K])] +
@@ -148,7 +152,8 @@ def run_row(lib, row, l2_bytes, reps):
     # ---- ours, through the C API
     lens = (C.c_int64 * row.b)(*row.lens)
     prob = Problem(row.b, row.hq, row.hk, row.d, LEAN_BF16 if row.dtype == torch.bfloat16 else LEAN_FP16, 0.0, 64, lens, row.page or 0)
-    for name, pol, pdl in POLICIES:
+    order = POLICIES if os.environ.get("LEAN_PEERS_PLAIN_FIRST") != "1" else [POLICIES[1], POLICIES[0]] + POLICIES[2:]
+    for name, pol, pdl in order:
         plan = C.c_void_p()
         if lib.lean_plan_create(C.byref(prob), pol, 0, 0, C.byref(plan)) != 0:
             raise RuntimeError(lib.lean_last_error().decode())
@@ -223,7 +228,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lib", default=".carry/liblean_cuda.so")
     ap.add_argument("--out", default="bench-out")
-    ap.add_argument("--matrix", default="full", choices=["full", "quick", "paged", "small"])
+    ap.add_argument("--matrix", default="full", choices=["full", "quick", "paged", "small", "launch"])
     ap.add_argument("--reps", type=int, default=50)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)

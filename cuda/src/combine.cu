@@ -35,11 +35,11 @@ __global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(con
   // launched as a programmatic dependent of the decode kernel, which triggers it at its start
   // (DecodeParams::early_merge_launch): wait until it has finished and its partials are visible
   asm volatile("griddepcontrol.wait;" ::: "memory");
-  // The next call's decode kernel, a programmatic dependent of this one, may launch now: its
-  // CTAs wait for this grid, and the decode grid has left the SMs, so they land as they would
-  // on an idle GPU (triggered earlier, they would crowd the SMs the decode CTAs leave free)
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
+  // No griddepcontrol.launch_dependents here: the stream's next kernel (the next call's decode
+  // kernel in a benchmark) launches as these CTAs exit. Triggered after the wait above, it gained
+  // 0.4-0.6 us on small rows but its CTAs, dispatched beside running merge CTAs, cost MQA 128k,
+  // pages of 64 and head dim 64 2-6% (bench/NOTES.md step 34).
   // pass 2's first loads go out with pass 1's: they need no weight, so the two L2 round trips overlap
   PartialBatch<kBatch> first;
   if (grp < groups) first.load(plse, g, po + chunk * 4, int64_t(g) * D, j0, j1);
