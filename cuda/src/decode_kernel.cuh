@@ -314,7 +314,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
 
   // Empty sequences have no tiles and so no owner: spread their outputs over the grid.
   for (int b = cta; b < s.num_seqs; b += gridDim.x) {
-    if (s.seq_len[b] != 0) continue;
+    if (s.len_of(b) != 0) continue;
     for (int i = tid; i < s.num_kv_heads * g * D; i += C::kThreads)
       static_cast<Elem*>(p.o)[int64_t(b) * p.num_q_heads * D + i] = E::from_float(0.f);
     if (p.lse)
@@ -335,7 +335,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     const Segment seg = s.segment_at(cta, it, range.end);
     const Unit un = s.unit(seg.unit);
     const int t_begin = (seg.begin - un.begin) * s.tile_kv;
-    const int t_end = min((seg.end - un.begin) * s.tile_kv, s.seq_len[un.seq]);
+    const int t_end = min((seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
     const int n_sub = (t_end - t_begin + C::kTile - 1) / C::kTile;
     const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
     int64_t* trs = tr && segments < p.trace_segments ? tr + 4 + 5 * segments : nullptr;

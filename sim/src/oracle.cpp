@@ -124,7 +124,7 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
       Online st(g, D);
       for (int32_t tile = seg.begin; tile < seg.end; ++tile) {
         const int64_t t0 = int64_t(tile - un.begin) * s.tile_kv;
-        const int n = static_cast<int>(std::min<int64_t>(s.tile_kv, s.seq_len[un.seq] - t0));
+        const int n = static_cast<int>(std::min<int64_t>(s.tile_kv, s.len_of(un.seq) - t0));
         const Mat sc = scale * (q * load_rows(in, Tensor::k, un.seq, un.head, t0, n, scratch).transpose());
         st.add(sc, load_rows(in, Tensor::v, un.seq, un.head, t0, n, scratch));
       }

@@ -118,6 +118,45 @@ TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on
   }
 }
 
+TEST_CASE("uniform batches look units up by arithmetic, agreeing with the arrays everywhere", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 7);
+  auto pick = [&](std::initializer_list<int> v) { return *(v.begin() + rng() % v.size()); };
+  for (int trial = 0; trial < 400; ++trial) {
+    Problem p = make_uniform(1 + int(rng() % 8), 8, pick({1, 2, 8}), 128, 1 + int64_t(rng() % 5000));
+    p.num_q_heads = p.num_kv_heads * pick({1, 4});
+    p.tile_kv = pick({1, 7, 64, 128});
+    const Policy pol = Policy(trial % 3);
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : 1 + int(rng() % 300));
+    const Schedule fast = plan.view();
+    REQUIRE(fast.uniform_len == p.seq_lens[0]);
+    check_schedule(p, fast);
+    Schedule arrays = fast;  // the same plan through seq_tile_begin / seq_len
+    arrays.uniform_len = 0;
+    for (int32_t b = 0; b < p.batch; ++b) {
+      REQUIRE(fast.len_of(b) == arrays.len_of(b));
+      REQUIRE(fast.tiles_of_seq(b) == arrays.tiles_of_seq(b));
+      REQUIRE(fast.tile_begin_of(b) == arrays.tile_begin_of(b));
+    }
+    auto same = [](const Unit& x, const Unit& y) {
+      return x.index == y.index && x.seq == y.seq && x.head == y.head && x.begin == y.begin && x.end == y.end;
+    };
+    for (int32_t u = 0; u < fast.num_units(); ++u) REQUIRE(same(fast.unit(u), arrays.unit(u)));
+    for (int32_t it = 0; it < fast.total_tiles; ++it) REQUIRE(same(fast.unit_of_tile(it), arrays.unit_of_tile(it)));
+    for (int32_t c = 0; c < fast.num_ctas; ++c) {
+      REQUIRE(fast.cta_range(c).begin == arrays.cta_range(c).begin);
+      REQUIRE(fast.cta_range(c).end == arrays.cta_range(c).end);
+    }
+  }
+  // ragged, or every sequence empty: the arrays
+  Problem ragged = make_uniform(3, 8, 2, 128, 0);
+  ragged.seq_lens = {100, 100, 99};
+  const Plan ragged_plan = make_plan(ragged, Policy::stream_k, 5);
+  REQUIRE(ragged_plan.view().uniform_len == 0);
+  ragged.seq_lens = {0, 0, 0};
+  const Plan empty_plan = make_plan(ragged, Policy::stream_k, 5);
+  REQUIRE(empty_plan.view().uniform_len == 0);
+}
+
 TEST_CASE("the degenerate grids reduce stream-K to data-parallel and split-K", "[cpu][schedule]") {
   std::mt19937_64 rng(Catch::rngSeed() + 1);
   for (int trial = 0; trial < 200; ++trial) {
@@ -164,7 +203,7 @@ TEST_CASE("print shows every derived value", "[cpu][schedule]") {
   const Problem p = make_uniform(2, 8, 2, 128, 1000);
   const Plan plan = make_plan(p, Policy::stream_k, 7);
   const std::string s = plan.view().print();
-  for (const char* key : {"policy=stream-k", "units=4", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
+  for (const char* key : {"policy=stream-k", "units=4", "uniform_len=1000", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
                           "max_contributors=", "merge_fanin=", "partial_slots="})
     CHECK(s.find(key) != std::string::npos);
 }

@@ -60,6 +60,9 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   s.num_kv_heads = p.num_kv_heads;
   s.tile_kv = p.tile_kv;
   s.total_tiles = plan.seq_tile_begin_.back();
+  s.uniform_len = p.batch > 0 && std::all_of(p.seq_lens.begin(), p.seq_lens.end(), [&](int64_t l) { return l == p.seq_lens[0]; })
+                      ? static_cast<int32_t>(p.seq_lens[0])
+                      : 0;
   const int64_t units = int64_t(p.batch) * p.num_kv_heads;
   // step 2: the grid.
   int64_t ctas = 0;
@@ -237,7 +240,7 @@ std::string Schedule::print() const {
     min_tiles = std::min(min_tiles, n);
   }
   o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
-    << " units=" << num_units() << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
+    << " units=" << num_units() << " uniform_len=" << uniform_len << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib

@@ -55,21 +55,33 @@ struct Schedule {
   int32_t merge_fanin;    ///< 0: a split unit merges all partials at once; F: in groups of F, then the groups
   int32_t separate_merge; ///< 1: no CTA merges; a second kernel merges every split unit row by row
                           ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
+  int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
+                          ///< arithmetic: no CTA waits on the arrays before its first load
+                          ///< (about 1 us of dependent DRAM reads, bench/NOTES.md step 35)
   const int32_t* seq_tile_begin;  ///< [num_seqs + 1] first linear tile of each sequence
   const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
 
   // ---- host + device interface ------------------------------------------------------------
   LEAN_HD int32_t num_units() const { return num_seqs * num_kv_heads; }
+  /// Tokens of sequence b.
+  LEAN_HD int32_t len_of(int32_t b) const { return uniform_len > 0 ? uniform_len : seq_len[b]; }
+  /// Tiles of one unit of sequence b.
   LEAN_HD int32_t tiles_of_seq(int32_t b) const {
+    if (uniform_len > 0) return (uniform_len + tile_kv - 1) / tile_kv;
     return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / num_kv_heads;
+  }
+  /// First linear tile of sequence b.
+  LEAN_HD int32_t tile_begin_of(int32_t b) const {
+    return uniform_len > 0 ? b * tiles_of_seq(0) * num_kv_heads : seq_tile_begin[b];
   }
   LEAN_HD Unit unit(int32_t u) const {
     const int32_t b = u / num_kv_heads, h = u - b * num_kv_heads, n = tiles_of_seq(b);
-    const int32_t begin = seq_tile_begin[b] + h * n;
+    const int32_t begin = tile_begin_of(b) + h * n;
     return Unit{u, b, h, begin, begin + n};
   }
   /// The unit holding linear tile `it` (0 <= it < total_tiles).
   LEAN_HD Unit unit_of_tile(int32_t it) const {
+    if (uniform_len > 0) return unit(it / tiles_of_seq(0));
     int32_t lo = 0, hi = num_seqs;  // last b with seq_tile_begin[b] <= it
     while (hi - lo > 1) {
       const int32_t mid = (lo + hi) / 2;
