@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 LEAN_FP16, LEAN_BF16 = 0, 1
-# (column, policy, programmatic launch): stream-K is timed with the library's default launch (a
-# programmatic dependent of the previous kernel, which here is the previous call's) and without
-# it, the like-for-like launch of the peers, which PyTorch issues as plain launches
-POLICIES = [("stream-k", 0, 1), ("stream-k-plain", 0, 0), ("fixed-split", 1, 1), ("no-split", 2, 1)]
+# (column, policy, programmatic launch): stream-K is timed with the library's default launch
+# (plain, as PyTorch launches the peers) and as a programmatic dependent of the previous kernel
+# (lean_plan_set_programmatic_launch; here the previous call's merge or decode kernel)
+POLICIES = [("stream-k", 0, 0), ("stream-k-pdl", 0, 1), ("fixed-split", 1, 0), ("no-split", 2, 0)]
 
 
 class Problem(C.Structure):
@@ -152,7 +152,8 @@ def run_row(lib, row, l2_bytes, reps):
     # ---- ours, through the C API
     lens = (C.c_int64 * row.b)(*row.lens)
     prob = Problem(row.b, row.hq, row.hk, row.d, LEAN_BF16 if row.dtype == torch.bfloat16 else LEAN_FP16, 0.0, 64, lens, row.page or 0)
-    order = POLICIES if os.environ.get("LEAN_PEERS_PLAIN_FIRST") != "1" else [POLICIES[1], POLICIES[0]] + POLICIES[2:]
+    # LEAN_PEERS_SWAP_STREAM_K=1 times the two stream-K launches in the other order (an order-effect check)
+    order = POLICIES if os.environ.get("LEAN_PEERS_SWAP_STREAM_K") != "1" else [POLICIES[1], POLICIES[0]] + POLICIES[2:]
     for name, pol, pdl in order:
         plan = C.c_void_p()
         if lib.lean_plan_create(C.byref(prob), pol, 0, 0, C.byref(plan)) != 0:
@@ -218,7 +219,7 @@ def run_row(lib, row, l2_bytes, reps):
     # ---- agreement before trusting any time: ours vs cuDNN (padding makes ragged peers differ)
     ref = out.get("cudnn", out.get("flash"))
     agree = {}
-    for name in ("stream-k", "stream-k-plain", "fixed-split", "no-split", "flash"):
+    for name in ("stream-k", "stream-k-pdl", "fixed-split", "no-split", "flash"):
         if name in out and ref is not None and not row.ragged:
             agree[name] = float(((out[name].float() - ref.float()).abs().max() / ref.float().abs().max()).item())
     return results, agree
@@ -250,10 +251,10 @@ def main():
         data[r.name()], agree[r.name()] = run_row(lib, r, props.L2_cache_size, a.reps)
         d = data[r.name()]
         print(f"  {r.name():<40} " + " ".join(f"{k}={v[0]:.1f}" for k, v in d.items()), file=sys.stderr)
-    names = ["stream-k", "stream-k-plain", "fixed-split", "no-split", "cudnn", "flash"]
+    names = ["stream-k", "stream-k-pdl", "fixed-split", "no-split", "cudnn", "flash"]
     with open(os.path.join(a.out, "peers.csv"), "w") as f:
         f.write("card,family,row,kv_mb,read_gbps,copy_gbps," + ",".join(f"{n}_us" for n in names) +
-                ",stream_k_ctas,stream_k_gbps,frac_read,best_peer,speedup_vs_best_peer,speedup_plain_vs_best_peer,"
+                ",stream_k_ctas,stream_k_gbps,frac_read,best_peer,speedup_vs_best_peer,speedup_pdl_vs_best_peer,"
                 "max_rel_diff_vs_cudnn\n")
         for r in rows:
             d = data[r.name()]
@@ -264,30 +265,30 @@ def main():
             f.write(f"{card},{r.family},{r.name()},{r.kv_bytes() / 1e6:.1f},{read:.0f},{copy:.0f}," +
                     ",".join(f"{d[n][0]:.2f}" for n in names) +
                     f",{d['stream-k'][1]},{gbps:.0f},{gbps / read:.3f},{best},{(peers[best] / sk) if best else float('nan'):.3f},"
-                    f"{(peers[best] / d['stream-k-plain'][0]) if best else float('nan'):.3f},"
+                    f"{(peers[best] / d['stream-k-pdl'][0]) if best else float('nan'):.3f},"
                     f"{max(agree[r.name()].values(), default=float('nan')):.2e}\n")
     lines = [f"# {card}: decode attention, us per call (CUDA graph replay, median of {a.reps})", "",
              f"Read ceiling {read:.0f} GB/s, copy {copy:.0f} GB/s. Ragged rows: peers run padded to the longest sequence.",
-             "stream-k: our default launch, a programmatic dependent of the previous kernel (here the previous call's);",
-             "sk plain: the same plan launched plainly, as PyTorch launches the peers.", "",
-             "| row | KV MB | stream-k | sk plain | fixed-split | no-split | cuDNN | flash | sk GB/s | % read | vs best peer | plain vs best |",
+             "stream-k: our default (plain) launch, as PyTorch launches the peers; sk pdl: the same plan launched as a",
+             "programmatic dependent of the previous kernel (here the previous call's), lean_plan_set_programmatic_launch.", "",
+             "| row | KV MB | stream-k | sk pdl | fixed-split | no-split | cuDNN | flash | sk GB/s | % read | vs best peer | pdl vs best |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    speedups, plain = [], []
+    speedups, pdl = [], []
     for r in rows:
         d = data[r.name()]
         sk = d["stream-k"][0]
         peers = [d[n][0] for n in ("cudnn", "flash") if not math.isnan(d[n][0])]
         sp = min(peers) / sk if peers else float("nan")
-        sp_plain = min(peers) / d["stream-k-plain"][0] if peers else float("nan")
+        sp_pdl = min(peers) / d["stream-k-pdl"][0] if peers else float("nan")
         if peers:
             speedups.append(sp)
-            plain.append(sp_plain)
+            pdl.append(sp_pdl)
         gbps = r.kv_bytes() / (sk * 1e3)
         lines.append(f"| {r.name()} | {r.kv_bytes() / 1e6:.0f} | " + " | ".join(f"{d[n][0]:.1f}" for n in names) +
-                     f" | {gbps:.0f} | {100 * gbps / read:.1f}% | {sp:.2f}x | {sp_plain:.2f}x |")
+                     f" | {gbps:.0f} | {100 * gbps / read:.1f}% | {sp:.2f}x | {sp_pdl:.2f}x |")
     geo = lambda v: math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
     lines += ["", f"Geometric mean speed-up of stream-K over the best peer per row: {geo(speedups):.3f}x over {len(speedups)} rows "
-              f"({geo(plain):.3f}x launched plainly)."]
+              f"({geo(pdl):.3f}x launched programmatically)."]
     open(os.path.join(a.out, "peers.md"), "w").write("\n".join(lines) + "\n")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from plot_peers import plot  # time and bandwidth against context, per row family

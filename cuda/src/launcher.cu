@@ -184,8 +184,10 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->tma = prop.major >= 9 && (tma < 0 ? tensor_loads : tma == 1);
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
-  // LEAN_PDL: 0|1 overrides lean_plan_set_programmatic_launch's default (on from Hopper)
-  plan->programmatic = prop.major >= 9 && pdl != 0;
+  // LEAN_PDL: 1 launches programmatically on Hopper (lean_plan_set_programmatic_launch). Off by
+  // default: behind our own merge kernel it gained nothing net, and full H200 runs had b8 MHA 1k,
+  // GQA 4k and MQA 16k 0.4-1 us slower with it (bench/NOTES.md step 34)
+  plan->programmatic = prop.major >= 9 && pdl == 1;
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {

@@ -335,6 +335,7 @@ TEST_CASE("back-to-back programmatic calls sharing one workspace each get their 
   DeviceProblem a(p, nullptr, seed_a, InputMode::normal, Layout{}, rng), b(p, nullptr, seed_b, InputMode::stress, Layout{}, rng);
   PlanHandle h(p, LEAN_STREAM_K, 0);
   REQUIRE(!cuda::host_schedule(h.plan).split_units().empty());  // the merge kernel reads partials the next call overwrites
+  lean_check(lean_plan_set_programmatic_launch(h.plan, 1), "set programmatic");
   a.poison();
   b.poison();
   // no memset or sync between the calls: each decode kernel is a programmatic dependent of the

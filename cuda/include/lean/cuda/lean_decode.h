@@ -72,10 +72,11 @@ lean_status lean_plan_create(const lean_problem* problem, lean_policy policy, in
 void lean_plan_destroy(lean_plan plan);
 /* Programmatic dependent launch (compute capability 9.0): lean_decode's kernel may start while
  * the stream's previous kernel finishes, and waits (griddepcontrol.wait) for that kernel to
- * complete with its writes visible before it reads q, kv or the block table or writes anything;
- * its launch and dispatch leave the critical path. Safe whatever ran before: a stream predecessor
- * that is not a kernel, or a kernel that never triggers its dependents early, just serialises as
- * usual. Default on from Hopper (LEAN_PDL=0|1 overrides the default for benchmarks). */
+ * complete with its writes visible before it reads q, kv or the block table or writes anything.
+ * Worth enabling when the previous kernel triggers its dependents early
+ * (griddepcontrol.launch_dependents): its launch then leaves the critical path. Safe whatever
+ * ran before: a predecessor that is not a kernel, or never triggers early, just serialises.
+ * Default off (LEAN_PDL=1 turns it on for benchmarks). */
 lean_status lean_plan_set_programmatic_launch(lean_plan plan, int enable);
 size_t lean_plan_workspace_bytes(lean_plan plan);
 int lean_plan_num_ctas(lean_plan plan);
