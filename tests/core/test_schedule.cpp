@@ -118,6 +118,23 @@ TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on
   }
 }
 
+TEST_CASE("FastDiv divides exactly over the whole non-negative int32 range", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 11);
+  std::vector<int32_t> divisors = {1, 2, 3, 5, 7, 32, 63, 64, 65, 127, 1000, 4095, 4096, 65537, (1 << 30) - 1, 1 << 30, (1 << 30) + 1,
+                                   INT32_MAX - 1, INT32_MAX};
+  for (int i = 0; i < 2000; ++i) divisors.push_back(int32_t(1 + rng() % (uint64_t(1) << (1 + rng() % 31))) & INT32_MAX | 1);
+  for (int32_t d : divisors) {
+    INFO("d = " << d);
+    const FastDiv f = FastDiv::of(d);
+    std::vector<int32_t> xs = {0, 1, d - 1, d, INT32_MAX, INT32_MAX - 1};
+    if (d <= INT32_MAX / 7) xs.insert(xs.end(), {7 * d - 1, 7 * d, 7 * d + 1});
+    for (int i = 0; i < 200; ++i) xs.push_back(int32_t(rng() & INT32_MAX));
+    for (int32_t x : xs)
+      if (x >= 0) REQUIRE(f.div(x) == x / d);
+  }
+  REQUIRE_THROWS_AS(FastDiv::of(0), Error);
+}
+
 TEST_CASE("uniform batches look units up by arithmetic, agreeing with the arrays everywhere", "[cpu][schedule]") {
   std::mt19937_64 rng(Catch::rngSeed() + 7);
   auto pick = [&](std::initializer_list<int> v) { return *(v.begin() + rng() % v.size()); };

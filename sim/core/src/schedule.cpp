@@ -24,6 +24,15 @@ Policy parse_policy(const std::string& s) {
   throw Error("policy: expected stream-k, fixed-split or no-split, got '" + s + "'");
 }
 
+FastDiv FastDiv::of(int32_t d) {
+  if (d < 1) throw Error("FastDiv: divisor must be >= 1, got " + std::to_string(d));
+  if (d == 1) return FastDiv{1, 0, 0};
+  uint32_t log2_up = 0;  // ceil(log2(d))
+  while ((int64_t{1} << log2_up) < d) ++log2_up;
+  const uint32_t p = 31 + log2_up;
+  return FastDiv{d, uint32_t(((uint64_t{1} << p) + uint64_t(d) - 1) / uint64_t(d)), p - 32};
+}
+
 Schedule Plan::view() const& {
   Schedule s = s_;
   s.seq_tile_begin = seq_tile_begin_.data();
@@ -63,6 +72,8 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   s.uniform_len = p.batch > 0 && std::all_of(p.seq_lens.begin(), p.seq_lens.end(), [&](int64_t l) { return l == p.seq_lens[0]; })
                       ? static_cast<int32_t>(p.seq_lens[0])
                       : 0;
+  s.by_kv_heads = FastDiv::of(p.num_kv_heads);
+  s.by_unit_tiles = FastDiv::of(s.uniform_len > 0 ? static_cast<int32_t>(p.tiles_of(0)) : 1);
   const int64_t units = int64_t(p.batch) * p.num_kv_heads;
   // step 2: the grid.
   int64_t ctas = 0;

@@ -21,6 +21,23 @@ enum class Policy : uint8_t {
 const char* to_string(Policy p);
 Policy parse_policy(const std::string& s);  // "stream-k" | "fixed-split" | "no-split"
 
+/// x / d by a multiply-high and a shift, exact for 0 <= x < 2^31 (CUTLASS's FastDivmod): the
+/// unit lookups run once per segment at one warp per scheduler, where an integer division's
+/// dependent chain shows (bench/results/h100/prologue_diag/).
+struct FastDiv {
+  int32_t d;
+  uint32_t mul, shr;
+  static FastDiv of(int32_t d);  ///< host: d >= 1
+  LEAN_HD int32_t div(int32_t x) const {
+    if (d == 1) return x;
+#if defined(__CUDA_ARCH__)
+    return int32_t(__umulhi(uint32_t(x), mul) >> shr);
+#else
+    return int32_t(uint32_t((uint64_t(uint32_t(x)) * mul) >> 32) >> shr);
+#endif
+  }
+};
+
 /// Half-open range of linear tile indices.
 struct TileRange {
   int32_t begin, end;
@@ -55,6 +72,8 @@ struct Schedule {
   int32_t merge_fanin;    ///< 0: a split unit merges all partials at once; F: in groups of F, then the groups
   int32_t separate_merge; ///< 1: no CTA merges; a second kernel merges every split unit row by row
                           ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
+  FastDiv by_kv_heads;    ///< / num_kv_heads
+  FastDiv by_unit_tiles;  ///< / tiles of a unit when uniform_len > 0 (1 otherwise)
   int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
                           ///< arithmetic: no CTA waits on the arrays before its first load
                           ///< (about 1 us of dependent DRAM reads, bench/NOTES.md step 35)
@@ -67,7 +86,7 @@ struct Schedule {
   LEAN_HD int32_t len_of(int32_t b) const { return uniform_len > 0 ? uniform_len : seq_len[b]; }
   /// Tiles of one unit of sequence b.
   LEAN_HD int32_t tiles_of_seq(int32_t b) const {
-    if (uniform_len > 0) return (uniform_len + tile_kv - 1) / tile_kv;
+    if (uniform_len > 0) return by_unit_tiles.d;
     return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / num_kv_heads;
   }
   /// First linear tile of sequence b.
@@ -75,13 +94,13 @@ struct Schedule {
     return uniform_len > 0 ? b * tiles_of_seq(0) * num_kv_heads : seq_tile_begin[b];
   }
   LEAN_HD Unit unit(int32_t u) const {
-    const int32_t b = u / num_kv_heads, h = u - b * num_kv_heads, n = tiles_of_seq(b);
+    const int32_t b = by_kv_heads.div(u), h = u - b * num_kv_heads, n = tiles_of_seq(b);
     const int32_t begin = tile_begin_of(b) + h * n;
     return Unit{u, b, h, begin, begin + n};
   }
   /// The unit holding linear tile `it` (0 <= it < total_tiles).
   LEAN_HD Unit unit_of_tile(int32_t it) const {
-    if (uniform_len > 0) return unit(it / tiles_of_seq(0));
+    if (uniform_len > 0) return unit(by_unit_tiles.div(it));
     int32_t lo = 0, hi = num_seqs;  // last b with seq_tile_begin[b] <= it
     while (hi - lo > 1) {
       const int32_t mid = (lo + hi) / 2;
