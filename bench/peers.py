@@ -3,7 +3,8 @@
 PyTorch's scaled_dot_product_attention with the cuDNN and flash backends (FlashInfer when
 importable), in one process on identical inputs. Outputs are checked against each other before
 anything is timed. Timing: CUDA graph replay of a sequence of calls that cycles input copies
-larger than L2, median of --reps replays. Ceilings (16-byte read stream, device copy) are
+larger than L2; every variant of a row is timed in two passes, the second in reverse order, and
+reports the median of the 2 x --reps replays. Ceilings (16-byte read stream, device copy) are
 measured in the same run. Writes CSV, a markdown table and an SVG plot; prints a table last.
 
     python3 bench/peers.py --lib .carry/liblean_cuda.so --out $OUT [--matrix full|quick|paged]
@@ -105,37 +106,47 @@ def matrix(which):
     return rows
 
 
-def graph_time_us(fn_list, reps):
-    """Median us per call of a CUDA graph running every fn in fn_list once."""
-    s = torch.cuda.Stream()
-    s.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(s):
-        for fn in fn_list:  # warm-up outside capture (cuDNN plans, workspace)
-            fn()
-    torch.cuda.current_stream().wait_stream(s)
-    torch.cuda.synchronize()
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g):
-        for fn in fn_list:
-            fn()
-    warm = 0.0  # at least 20 ms of replays before timing, so clocks settle
-    while warm < 20.0:
+class GraphTimer:
+    """A CUDA graph running every fn in fn_list once; sample(reps) times replays, us per call."""
+
+    def __init__(self, fn_list):
+        self.calls = len(fn_list)
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            for fn in fn_list:  # warm-up outside capture (cuDNN plans, workspace)
+                fn()
+        torch.cuda.current_stream().wait_stream(s)
+        torch.cuda.synchronize()
+        self.g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.g):
+            for fn in fn_list:
+                fn()
+
+    def replay_ms(self):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         a.record()
-        g.replay()
+        self.g.replay()
         b.record()
         b.synchronize()
-        warm += a.elapsed_time(b)
-    times = []
-    for i in range(reps + 3):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        g.replay()
-        b.record()
-        b.synchronize()
-        if i >= 3:
-            times.append(a.elapsed_time(b) * 1e3 / len(fn_list))
-    return statistics.median(times)
+        return a.elapsed_time(b)
+
+    def sample(self, reps):
+        warm = 0.0  # at least 20 ms of replays before timing, so clocks settle
+        while warm < 20.0:
+            warm += self.replay_ms()
+        return [self.replay_ms() * 1e3 / self.calls for i in range(reps + 3)][3:]
+
+
+def time_all(timers, reps):
+    """Median us per call of each timer over two passes, the second in reverse order: in full runs
+    the first variant timed in a row read up to 0.5 us slower than the next on small rows
+    (bench/NOTES.md step 34), and ours came first."""
+    samples = {n: [] for n in timers}
+    for order in (list(timers), list(reversed(list(timers)))):
+        for n in order:
+            samples[n] += timers[n].sample(reps)
+    return {n: statistics.median(v) for n, v in samples.items()}
 
 
 def run_row(lib, row, l2_bytes, reps):
@@ -147,7 +158,7 @@ def run_row(lib, row, l2_bytes, reps):
     ks = [torch.randn(row.b, maxlen, row.hk, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
     vs = [torch.randn(row.b, maxlen, row.hk, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
     out = {}
-    results = {}
+    timers, ctas, plans, keep = {}, {}, [], []
 
     # ---- ours, through the C API
     lens = (C.c_int64 * row.b)(*row.lens)
@@ -197,9 +208,10 @@ def run_row(lib, row, l2_bytes, reps):
         call(0)
         torch.cuda.synchronize()
         out[name] = o.clone()
-        results[name] = (graph_time_us([lambda c=c: call(c) for c in range(copies)] * max(1, 8 // copies), reps),
-                         lib.lean_plan_num_ctas(plan))
-        lib.lean_plan_destroy(plan)
+        timers[name] = GraphTimer([lambda c=c: call(c) for c in range(copies)] * max(1, 8 // copies))
+        ctas[name] = lib.lean_plan_num_ctas(plan)
+        plans.append(plan)
+        keep.append((ws, o, lse, tables, kvs))
 
     # ---- PyTorch SDPA peers: q [b, hq, 1, d], k/v [b, hk, maxlen, d] (padded: SDPA has no ragged decode)
     def sdpa(c):
@@ -208,13 +220,18 @@ def run_row(lib, row, l2_bytes, reps):
 
     for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)):
         try:
-            with sdpa_kernel(backend):
+            with sdpa_kernel(backend):  # the backend is chosen as the graph is captured
                 out[name] = sdpa(0)
                 torch.cuda.synchronize()
-                results[name] = (graph_time_us([lambda c=c: sdpa(c) for c in range(copies)] * max(1, 8 // copies), reps), 0)
+                timers[name] = GraphTimer([lambda c=c: sdpa(c) for c in range(copies)] * max(1, 8 // copies))
+                ctas[name] = 0
         except Exception as e:  # a backend that refuses the shape is reported, not hidden
-            results[name] = (float("nan"), 0)
             print(f"  {row.name()}: {name} unavailable: {str(e).splitlines()[0][:100]}", file=sys.stderr)
+
+    times = time_all(timers, reps)
+    results = {n: (times[n], ctas[n]) if n in times else (float("nan"), 0) for n in [p[0] for p in POLICIES] + ["cudnn", "flash"]}
+    for plan in plans:
+        lib.lean_plan_destroy(plan)
 
     # ---- agreement before trusting any time: ours vs cuDNN (padding makes ragged peers differ)
     ref = out.get("cudnn", out.get("flash"))
@@ -267,7 +284,7 @@ def main():
                     f",{d['stream-k'][1]},{gbps:.0f},{gbps / read:.3f},{best},{(peers[best] / sk) if best else float('nan'):.3f},"
                     f"{(peers[best] / d['stream-k-pdl'][0]) if best else float('nan'):.3f},"
                     f"{max(agree[r.name()].values(), default=float('nan')):.2e}\n")
-    lines = [f"# {card}: decode attention, us per call (CUDA graph replay, median of {a.reps})", "",
+    lines = [f"# {card}: decode attention, us per call (CUDA graph replay, median of 2 x {a.reps} over two passes)", "",
              f"Read ceiling {read:.0f} GB/s, copy {copy:.0f} GB/s. Ragged rows: peers run padded to the longest sequence.",
              "stream-k: our default (plain) launch, as PyTorch launches the peers; sk pdl: the same plan launched as a",
              "programmatic dependent of the previous kernel (here the previous call's), lean_plan_set_programmatic_launch.", "",
