@@ -63,21 +63,9 @@ __global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(con
 cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, cudaStream_t stream) {
   const int64_t ctas = int64_t(p.num_split_units) * p.group;
   if (ctas == 0) return cudaSuccess;
-  auto go = [&](auto kernel) {
-    // programmatic dependent launch: the merge kernel starts once the decode kernel triggers it
-    // (at its start, or as its CTAs exit) and waits on griddepcontrol.wait (a plain stream
-    // dependency before Hopper)
-    cudaLaunchConfig_t cfg{};
-    cfg.gridDim = dim3(static_cast<unsigned>(ctas));
-    cfg.blockDim = dim3(KernelShape::kMergeThreads);
-    cfg.stream = stream;
-    cudaLaunchAttribute attr{};
-    attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr.val.programmaticStreamSerializationAllowed = 1;
-    cfg.attrs = &attr;
-    cfg.numAttrs = 1;
-    return cudaLaunchKernelEx(&cfg, kernel, p);
-  };
+  // programmatic dependent launch: the merge kernel starts once the decode kernel triggers it
+  // (at its start, or as its CTAs exit) and waits on griddepcontrol.wait
+  auto go = [&](auto kernel) { return launch_kernel(kernel, ctas, KernelShape::kMergeThreads, 0, true, p, stream); };
   const bool half = dtype == LEAN_FP16;
   switch (head_dim) {
     case 64: return half ? go(combine_kernel<64, __half>) : go(combine_kernel<64, __nv_bfloat16>);

@@ -583,20 +583,29 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   }
 }
 
-template <int D, typename Elem, int MTiles>
-cudaError_t launch_decode(const DecodeParams& p, bool programmatic, cudaStream_t stream) {
-  using C = DecodeConfig<D, MTiles>;
+/// Launches `kernel(p)` on `stream`; `programmatic`: as a programmatic dependent of the stream's
+/// previous kernel, which must then be waited for with griddepcontrol.wait (a plain stream
+/// dependency before Hopper). Shared by the decode and merge kernels.
+template <typename Kernel>
+cudaError_t launch_kernel(Kernel kernel, int64_t ctas, int threads, size_t smem_bytes, bool programmatic, const DecodeParams& p,
+                          cudaStream_t stream) {
   cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(static_cast<unsigned>(p.sched.num_ctas));
-  cfg.blockDim = dim3(C::kThreads);
-  cfg.dynamicSmemBytes = C::kSmemBytes;
+  cfg.gridDim = dim3(static_cast<unsigned>(ctas));
+  cfg.blockDim = dim3(static_cast<unsigned>(threads));
+  cfg.dynamicSmemBytes = smem_bytes;
   cfg.stream = stream;
   cudaLaunchAttribute attr{};
   attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attr.val.programmaticStreamSerializationAllowed = 1;
   cfg.attrs = &attr;
   cfg.numAttrs = programmatic ? 1 : 0;
-  return cudaLaunchKernelEx(&cfg, decode_kernel<D, Elem, MTiles>, p);
+  return cudaLaunchKernelEx(&cfg, kernel, p);
+}
+
+template <int D, typename Elem, int MTiles>
+cudaError_t launch_decode(const DecodeParams& p, bool programmatic, cudaStream_t stream) {
+  using C = DecodeConfig<D, MTiles>;
+  return launch_kernel(decode_kernel<D, Elem, MTiles>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
 }
 
 template <int D, typename Elem, int MTiles>
