@@ -99,7 +99,7 @@ struct lean_plan_s {
   Problem problem;
   Plan plan;
   const KernelEntry* kernel = nullptr;
-  int device = 0;
+  bool hopper = false;  // compute capability >= 9.0: tensor loads and programmatic launches
   bool early_merge_launch = true;  // the decode kernel triggers the merge kernel's launch at its start
   bool programmatic = false;  // the decode kernel launches as a programmatic dependent of the stream's previous kernel
   bool tma = false;  // whole tiles by tensor memory access (prefer_tensor_loads; LEAN_TMA=0|1 overrides on Hopper)
@@ -181,13 +181,14 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   // takes tensor loads: its lone CTA per unit streams 19-33% faster by them on the H100 (b1 MHA
   // 512k 5462 vs 6707 us), and the baseline should be our best no-split (bench/NOTES.md step 33)
   const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT;
-  plan->tma = prop.major >= 9 && (tma < 0 ? tensor_loads : tma == 1);
+  plan->hopper = prop.major >= 9;
+  plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
   // LEAN_PDL: 1 launches programmatically on Hopper (lean_plan_set_programmatic_launch). Off by
   // default: behind our own merge kernel it gained nothing net, and full H200 runs had b8 MHA 1k,
   // GQA 4k and MQA 16k 0.4-1 us slower with it (bench/NOTES.md step 34)
-  plan->programmatic = prop.major >= 9 && pdl == 1;
+  plan->programmatic = plan->hopper && pdl == 1;
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
@@ -208,7 +209,6 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
   plan->off_part_o = off, off += align256(sizeof(float) * s.num_partial_slots() * g * p.head_dim);
   plan->bytes = off;
-  plan->device = device;
   *out = plan.release();
   return LEAN_OK;
 }
@@ -218,10 +218,7 @@ void lean_plan_destroy(lean_plan plan) { delete plan; }
 lean_status lean_plan_set_programmatic_launch(lean_plan plan, int enable) {
   if (!plan) return fail(LEAN_ERR_INVALID, "lean_plan_set_programmatic_launch: plan is NULL");
   if (enable != 0 && enable != 1) return fail(LEAN_ERR_INVALID, "lean_plan_set_programmatic_launch: enable must be 0 or 1");
-  cudaDeviceProp prop;
-  if (cudaGetDeviceProperties(&prop, plan->device) != cudaSuccess)
-    return fail(LEAN_ERR_CUDA, "lean_plan_set_programmatic_launch: cudaGetDeviceProperties failed");
-  if (enable && prop.major < 9)
+  if (enable && !plan->hopper)
     return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_set_programmatic_launch: programmatic dependent launch needs compute capability 9.0");
   plan->programmatic = enable == 1;
   return LEAN_OK;
