@@ -38,26 +38,30 @@ lean_policy to_api(Policy p) {
   return p == Policy::stream_k ? LEAN_STREAM_K : p == Policy::fixed_split ? LEAN_FIXED_SPLIT : LEAN_NO_SPLIT;
 }
 
-/// Runs one (problem, policy, grid) on the GPU and checks every element against `expected`
-/// with the emulation-derived tolerance. Returns the O error.
-double check_run(const DeviceProblem& dp, const sim::Inputs& in, lean_policy policy, int grid, const sim::Output& expected) {
-  PlanHandle h(dp.problem(), policy, grid);
-  const int n = lean_plan_num_ctas(h.plan);
-  dp.launch(h);
+/// The output of the decode `dp` ran last with plan `h` against `expected`, every element, within
+/// the emulation-derived tolerance. Returns the O error.
+double check_output(const DeviceProblem& dp, PlanHandle& h, const sim::Inputs& in, const sim::Output& expected) {
+  const Schedule s = cuda::host_schedule(h.plan);
   const sim::Output got = dp.output();
-  const sim::Tolerance tol = sim::gpu_tolerance(in, cuda::host_schedule(h.plan), expected);
+  const sim::Tolerance tol = sim::gpu_tolerance(in, s, expected);
   const sim::ErrorStats eo = sim::compare(got.o, expected.o, dp.problem().head_dim);
   const sim::ErrorStats el = sim::compare_lse(got.lse, expected.lse);
-  INFO(describe(dp.problem()) << " policy=" << policy << " ctas=" << n);
+  INFO(describe(dp.problem()) << " policy=" << to_string(s.policy) << " ctas=" << s.num_ctas);
   INFO("O: " << eo.str() << " tol " << tol.o << "; LSE: " << el.str() << " tol " << tol.lse);
   std::printf("  %-60s %-11s ctas=%-5d O err %.2e (tol %.2e, rel_l2 %.2e)  LSE err %.2e (tol %.2e)\n", describe(dp.problem()).c_str(),
-              policy == LEAN_STREAM_K ? "stream-k" : policy == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split", n, eo.max_err,
-              tol.o, eo.rel_l2, el.max_err, tol.lse);
+              to_string(s.policy), s.num_ctas, eo.max_err, tol.o, eo.rel_l2, el.max_err, tol.lse);
   CHECK(eo.nonfinite == 0);
   CHECK(el.nonfinite == 0);
   CHECK(eo.max_err <= tol.o);
   CHECK(el.max_err <= tol.lse);
   return eo.max_err;
+}
+
+/// Runs one (problem, policy, grid) on the GPU and checks its output (check_output).
+double check_run(const DeviceProblem& dp, const sim::Inputs& in, lean_policy policy, int grid, const sim::Output& expected) {
+  PlanHandle h(dp.problem(), policy, grid);
+  dp.launch(h);
+  return check_output(dp, h, in, expected);
 }
 
 /// One launch with the CTA record (lean_decode's `record`) poisoned first, brought back.
@@ -276,19 +280,6 @@ TEST_CASE("the merge kernel launched at the decode kernel's start or at its exit
     }
     REQUIRE(bits[0] == bits[1]);
   }
-}
-
-/// A decode's output against its float64 reference, every element, within the emulation's tolerance.
-void check_output(const DeviceProblem& dp, PlanHandle& h, const sim::Inputs& in, const sim::Output& expected) {
-  const sim::Output got = dp.output();
-  const sim::Tolerance tol = sim::gpu_tolerance(in, cuda::host_schedule(h.plan), expected);
-  const sim::ErrorStats eo = sim::compare(got.o, expected.o, dp.problem().head_dim);
-  const sim::ErrorStats el = sim::compare_lse(got.lse, expected.lse);
-  INFO("O: " << eo.str() << " tol " << tol.o << "; LSE: " << el.str() << " tol " << tol.lse);
-  CHECK(eo.nonfinite == 0);
-  CHECK(el.nonfinite == 0);
-  CHECK(eo.max_err <= tol.o);
-  CHECK(el.max_err <= tol.lse);
 }
 
 TEST_CASE("a programmatic launch reads inputs only after the kernel before it has written them", "[gpu][pdl]") {
