@@ -206,12 +206,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int page = 0;
   app.add_option("--page", page, "paged K/V with this many tokens a page, 16 to 256 (bshd pages; 0: contiguous)")
-      ->check(CLI::Validator(
-          [](const std::string& v) {  // the library takes pages of 16 to 256 tokens
-            const int n = std::atoi(v.c_str());
-            return n == 0 || (n >= 16 && n <= 256) ? std::string() : "page size must be 0 or 16 to 256, got " + v;
-          },
-          "0|16..256"));
+      ->check(CLI::IsMember({0}) | CLI::Range(16, 256));  // the library takes pages of 16 to 256 tokens
   std::string page_order = "shuffled";
   app.add_option("--page-order", page_order, "paged: the block table's pages shuffled or in order (sequential)")
       ->check(CLI::IsMember({"shuffled", "sequential"}))
