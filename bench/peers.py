@@ -84,6 +84,8 @@ def matrix(which):
         return ([Row("b1 MHA", 1, 32, 32, 128, [K]), Row("MQA", 1, 32, 1, 128, [16 * K]), Row("MQA", 1, 32, 1, 128, [128 * K]),
                  Row("b8 MHA", 8, 32, 32, 128, [K] * 8)] + [Row("b16 GQA", 16, 32, 8, 128, [c * K] * 16) for c in (16, 64)] +
                 [Row("d64", 1, 64, 64, 64, [64 * K]), Row("paged", 8, 32, 8, 128, [16 * K] * 8, page=64)])
+    if which == "mqa":  # MQA beside GQA rows of the same query heads: what a split of the query group would buy
+        return [Row("MQA", 1, 32, hk, 128, [c * K]) for c in (16, 128) for hk in (1, 2, 4)]
     if which == "small":  # the latency-bound rows alone (launch and merge A/Bs)
         return ([Row("b1 MHA", 1, 32, 32, 128, [c * K]) for c in (1, 2, 4, 8, 16)] +
                 [Row("b1 GQA", 1, 32, 8, 128, [c * K]) for c in (4, 16)] + [Row("MQA", 1, 32, 1, 128, [16 * K])] +
@@ -246,7 +248,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lib", default=".carry/liblean_cuda.so")
     ap.add_argument("--out", default="bench-out")
-    ap.add_argument("--matrix", default="full", choices=["full", "quick", "paged", "small", "launch"])
+    ap.add_argument("--matrix", default="full", choices=["full", "quick", "paged", "small", "launch", "mqa"])
     ap.add_argument("--reps", type=int, default=50)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)

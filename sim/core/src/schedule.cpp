@@ -91,6 +91,7 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
     s.tiles_per_cta = 0;
     s.big_ctas = 0;
   }
+  s.by_splits = FastDiv::of(std::max(1, s.num_splits));
   if (ctas + units > kMaxTiles)
     throw Error("grid of " + std::to_string(ctas) + " CTAs plus " + std::to_string(units) +
                 " units overflows 32-bit workspace slot indices");

@@ -74,6 +74,7 @@ struct Schedule {
                           ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
   FastDiv by_kv_heads;    ///< / num_kv_heads
   FastDiv by_unit_tiles;  ///< / tiles of a unit when uniform_len > 0 (1 otherwise)
+  FastDiv by_splits;      ///< / num_splits (1 for stream-K)
   int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
                           ///< arithmetic: no binary search or length load before a CTA's first
                           ///< tile (b8/b16 set-up 1.2 -> 0.9 us, bench/NOTES.md step 35)
@@ -118,8 +119,9 @@ struct Schedule {
       const int32_t b = big_ctas * big + (c - big_ctas) * tiles_per_cta;
       return TileRange{b, b + tiles_per_cta};
     }
-    const Unit un = unit(c / num_splits);
-    const int32_t s = c % num_splits, chunk = split_chunk(un);
+    const int32_t q = by_splits.div(c);
+    const Unit un = unit(q);
+    const int32_t s = c - q * num_splits, chunk = split_chunk(un);
     const int32_t b = min32(un.begin + s * chunk, un.end);
     return TileRange{b, min32(b + chunk, un.end)};
   }
@@ -189,7 +191,7 @@ struct Schedule {
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
   LEAN_HD bool in_groups(int32_t contributors) const { return merge_fanin > 0 && contributors > merge_fanin; }
   LEAN_HD int32_t split_chunk(const Unit& un) const {
-    return (un.end - un.begin + num_splits - 1) / num_splits;
+    return by_splits.div(un.end - un.begin + num_splits - 1);
   }
 };
 
