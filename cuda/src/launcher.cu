@@ -177,12 +177,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early},
                          std::pair{"LEAN_PDL", pdl}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
-  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). No split always
-  // takes tensor loads: its lone CTA per unit streams 19-33% faster by them on the H100 (b1 MHA
-  // 512k 5462 vs 6707 us), and the baseline should be our best no-split (bench/NOTES.md step 33)
-  const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT;
   plan->hopper = prop.major >= 9;
-  plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
   // LEAN_PDL: 1 launches programmatically on Hopper (lean_plan_set_programmatic_launch). Off by
@@ -198,6 +193,13 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
   const Schedule s = plan->plan.view();
+  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). A grid that
+  // leaves SMs idle takes tensor loads on any card: a CTA alone on its SM streams faster by them
+  // (H100 no split, b1 MHA 512k: 5462 vs 6707 us, step 33; stream-K MQA 16k at G = 64: 11.9 vs
+  // 12.6 us, step 38), and no split always does, as our baseline should be our best.
+  const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT ||
+                            s.num_ctas < prop.multiProcessorCount;
+  plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
   if (s.num_ctas > prop.maxGridSize[0]) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: grid exceeds the device's limit");
   size_t off = 0;
   plan->off_counters = off, off += align256(sizeof(int32_t) * s.num_counters());
