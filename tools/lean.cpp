@@ -73,11 +73,11 @@ void print_plan_table(const Schedule& s, int max_rows) {
     fmt::print("{:>5} {:>10} {:>6} {}\n", c, fmt::format("{}-{}", r.begin, r.end), r.size(), segs);
   }
   if (s.num_ctas > max_rows) fmt::print("  ... {} more CTAs (--rows to show)\n", s.num_ctas - max_rows);
-  fmt::print("\n{:>5} {:>4} {:>5} {:>7} {:>5} {:>6}\n", "unit", "seq", "head", "tiles", "host", "ctas");
+  fmt::print("\n{:>5} {:>4} {:>5} {:>9} {:>7} {:>5} {:>6}\n", "unit", "seq", "head", "q heads", "tiles", "host", "ctas");
   for (int32_t u = 0; u < s.num_units() && u < max_rows; ++u) {
     const Unit un = s.unit(u);
-    fmt::print("{:>5} {:>4} {:>5} {:>7} {:>5} {:>6}\n", u, un.seq, un.head, un.end - un.begin, s.first_cta(u),
-               s.num_contributors(u));
+    fmt::print("{:>5} {:>4} {:>5} {:>9} {:>7} {:>5} {:>6}\n", u, un.seq, un.head,
+               fmt::format("{}-{}", un.q_head0, un.q_head0 + s.unit_rows - 1), un.end - un.begin, s.first_cta(u), s.num_contributors(u));
   }
   if (s.num_units() > max_rows) fmt::print("  ... {} more units\n", s.num_units() - max_rows);
 }
@@ -90,9 +90,9 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 /// Replays a spec and checks it against the naive reference; returns the worst O error.
-double replay_and_report(const CaseSpec& spec) {
+double replay_and_report(const CaseSpec& spec, int row_split) {
   const sim::GeneratedInputs in(spec.problem, spec.seed, spec.mode);
-  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid());
+  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split);
   auto t0 = std::chrono::steady_clock::now();
   const sim::Replay r = sim::replay(in, plan.view(), false, progress_printer("replay"));
   const double t_replay = seconds_since(t0);
@@ -142,12 +142,17 @@ int main(int argc, char** argv) {
   pf_plan.add(plan);
   plan->add_option("--rows", rows, "rows of the CTA and unit tables to print")->capture_default_str();
   plan->add_option("--svg", svg_path, "write the partition picture here");
+  int row_split = 1;
+  const char* row_split_help = "units per KV head: its query heads cut into this many blocks (divides the group; "
+                               "the launcher splits into 16-row blocks where whole groups leave SMs idle)";
+  plan->add_option("--row-split", row_split, row_split_help)->check(CLI::PositiveNumber)->capture_default_str();
   std::string explain_preset;
   plan->add_option("--explain", explain_preset, "card preset (sim/presets/*.json): why stream-K wins or loses here")
       ->check(CLI::ExistingFile);
 
   auto* rep = app.add_subcommand("replay", "replay a schedule in float64 and report its error against naive attention");
   pf_replay.add(rep);
+  rep->add_option("--row-split", row_split, row_split_help)->check(CLI::PositiveNumber)->capture_default_str();
 
   auto* gold = app.add_subcommand("golden", "write, check or list HDF5 golden vectors");
   gold->require_subcommand(1);
@@ -206,7 +211,7 @@ int main(int argc, char** argv) {
     if (*plan) {
       const CaseSpec spec = pf_plan.spec();
       const auto t0 = std::chrono::steady_clock::now();
-      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid());
+      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split);
       const double us = seconds_since(t0) * 1e6;
       fmt::print("{}  (planned in {:.1f} us)\n", describe(spec.problem), us);
       print_plan_table(p.view(), rows);
@@ -216,7 +221,7 @@ int main(int argc, char** argv) {
       }
       if (!explain_preset.empty()) fmt::print("\n{}", tools::explain(spec.problem, tools::read_preset(explain_preset)));
     } else if (*rep) {
-      return replay_and_report(pf_replay.spec()) <= 1e-12 ? 0 : 1;
+      return replay_and_report(pf_replay.spec(), row_split) <= 1e-12 ? 0 : 1;
     } else if (*gw) {
       std::vector<CaseSpec> specs;
       if (!suite.empty()) {
@@ -284,7 +289,7 @@ int main(int argc, char** argv) {
       const std::string svg = (fs::path(demo_dir) / "plan.svg").string();
       write_text(svg, tools::plan_svg(p.view(), describe(spec.problem)));
       fmt::print("\nwrote {}\n\n== float64 replay\n", svg);
-      const double err = replay_and_report(spec);
+      const double err = replay_and_report(spec, 1);
       const std::string h5 = (fs::path(demo_dir) / "demo.h5").string();
       golden::write(h5, golden::make_case("demo", spec.problem, spec.seed, spec.mode, spec.policy, spec.resolved_grid(), true));
       fmt::print("\n== golden file\nwrote {}\n", h5);

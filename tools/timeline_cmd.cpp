@@ -159,7 +159,10 @@ std::string timeline_holdout(const std::vector<sim::Measurement>& rows, const si
 std::string explain(const Problem& p, const sim::Machine& m) {
   std::ostringstream o;
   const int slots = m.num_sms * m.ctas_per_sm;
-  const int sk_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
+  // the launcher's choices: the grid, a row split where it leaves SMs idle, then the grid for that
+  const int whole_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
+  const int row_split = choose_row_split(p, whole_grid, m.num_sms);
+  const int sk_grid = row_split > 1 ? choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole_grid;
   o << fmt::format("{} on {} ({} SMs x {} CTAs; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name, m.num_sms,
                    m.ctas_per_sm, m.mem_gbps, m.sm_gbps);
   const double floor_us = p.kv_bytes() / (m.mem_gbps * 1e3);
@@ -170,7 +173,7 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   std::string best_name;
   for (const Option& opt : {Option{"stream-k", Policy::stream_k, sk_grid}, Option{"fixed-split", Policy::fixed_split, fs},
                             Option{"no-split", Policy::no_split, 1}}) {
-    const Plan plan = make_plan(p, opt.pol, opt.grid);
+    const Plan plan = make_plan(p, opt.pol, opt.grid, kAutoMerge, opt.pol == Policy::stream_k ? row_split : 1);
     const Schedule s = plan.view();
     const sim::Timeline tl = sim::model_timeline(p, s, m);
     int32_t max_tiles = 0, split_units = 0, max_contrib = 0;

@@ -23,7 +23,7 @@ __global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(con
   const int32_t u = p.split_units[blockIdx.x / g], r = blockIdx.x % g;
   const int32_t n = s.num_contributors(u);  // >= 2: whole units were written by the decode kernel
   const Unit un = s.unit(u);
-  const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
+  const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + un.q_head0;
   const int32_t slot0 = s.partial_slot(s.first_cta(u), u);  // contributors occupy consecutive slots
   const float* plse = p.part_lse + int64_t(slot0) * g + r;    // contributor j: plse[j * g]
   const float* po = p.part_o + (int64_t(slot0) * g + r) * D;  // contributor j: po[j * g * D]

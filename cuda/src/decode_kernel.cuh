@@ -315,7 +315,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   // Empty sequences have no tiles and so no owner: spread their outputs over the grid.
   for (int b = cta; b < s.num_seqs; b += gridDim.x) {
     if (s.len_of(b) != 0) continue;
-    for (int i = tid; i < s.num_kv_heads * g * D; i += C::kThreads)
+    for (int i = tid; i < p.num_q_heads * D; i += C::kThreads)
       static_cast<Elem*>(p.o)[int64_t(b) * p.num_q_heads * D + i] = E::from_float(0.f);
     if (p.lse)
       for (int i = tid; i < p.num_q_heads; i += C::kThreads) p.lse[int64_t(b) * p.num_q_heads + i] = kNegInf;
@@ -337,7 +337,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     const int t_begin = (seg.begin - un.begin) * s.tile_kv;
     const int t_end = min((seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
     const int n_sub = (t_end - t_begin + C::kTile - 1) / C::kTile;
-    const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + int64_t(un.head) * g;
+    const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + un.q_head0;
     int64_t* trs = tr && segments < p.trace_segments ? tr + 4 + 5 * segments : nullptr;
     if (trs) trs[0] = seg.unit, trs[1] = globaltimer();
 

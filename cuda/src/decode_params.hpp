@@ -20,7 +20,7 @@ struct DecodeParams {
   float* lse;           // [batch, q_heads] or null
   lean_kv kv;
   int32_t num_q_heads;
-  int32_t group;        // q heads per kv head
+  int32_t group;        // query heads of a unit (Schedule::unit_rows): the group, or a row block of it
   float scale_log2;     // softmax scale * log2(e): the kernel works in exp2
   int32_t* counters;    // [Schedule::num_counters()] arrivals; each merging CTA resets its counter to 0
   float* part_lse;      // [slots, group] natural-log LSE of each partial

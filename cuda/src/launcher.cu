@@ -147,22 +147,39 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   cudaDeviceProp prop;
   cudaError_t e = cudaGetDeviceProperties(&prop, device);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: cudaGetDeviceProperties: ") + cudaGetErrorString(e));
-  int prev = 0;
-  cudaGetDevice(&prev);
-  cudaSetDevice(device);
-  e = cudaFuncSetAttribute(plan->kernel->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(plan->kernel->smem_bytes));
-  int per_sm = 0;
-  if (e == cudaSuccess)
-    e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
-  cudaSetDevice(prev);
-  if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: kernel attributes: ") + cudaGetErrorString(e));
-  if (per_sm < 1) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: the kernel does not fit on an SM of this device");
+  int per_sm = 0;  // CTAs of plan->kernel an SM holds
+  auto occupancy = [&]() -> lean_status {
+    int prev = 0;
+    cudaGetDevice(&prev);
+    cudaSetDevice(device);
+    cudaError_t err = cudaFuncSetAttribute(plan->kernel->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(plan->kernel->smem_bytes));
+    if (err == cudaSuccess)
+      err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
+    cudaSetDevice(prev);
+    if (err != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: kernel attributes: ") + cudaGetErrorString(err));
+    if (per_sm < 1) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: the kernel does not fit on an SM of this device");
+    return LEAN_OK;
+  };
+  if (lean_status st = occupancy()) return st;
   const int resident = per_sm * prop.multiProcessorCount;
   int n = grid;
   int mem_khz = 0;  // peak DRAM bandwidth: double data rate x bus width
   cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device);
   const double peak_gbps = 2.0 * mem_khz * 1e3 * prop.memoryBusWidth / 8 / 1e9;
-  if (policy == LEAN_STREAM_K && n == 0) n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps);
+  // LEAN_ROW_SPLIT: 0 keeps every KV head's query heads in one unit (an A/B switch)
+  const int row_env = env_switch("LEAN_ROW_SPLIT");
+  if (row_env == 1 || row_env == 2) return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT may only be 0 (off)");
+  int row_split = 1;
+  if (policy == LEAN_STREAM_K && n == 0) {
+    n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps);
+    if (row_env != 0) row_split = choose_row_split(p, n, prop.multiProcessorCount);
+    if (row_split > 1) {  // units of unit_rows query heads: their kernel, and the grid for them
+      plan->kernel = find_kernel(p.head_dim, pr->dtype, p.group_size() / row_split);
+      if (!plan->kernel) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for a row block");
+      if (lean_status st = occupancy()) return st;
+      n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps, row_split);
+    }
+  }
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
   int fanin = -1;  // the planner's choice unless the benchmark's tuning override is set
   if (const char* env = std::getenv("LEAN_MERGE_FANIN")) {
@@ -188,17 +205,20 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
     plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n,
-                           fanin);
+                           fanin, row_split);
   } catch (const Error& ex) {
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
   const Schedule s = plan->plan.view();
   // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). A grid that
-  // leaves SMs idle takes tensor loads on any card: a CTA alone on its SM streams faster by them
-  // (H100 no split, b1 MHA 512k: 5462 vs 6707 us, step 33; stream-K MQA 16k at G = 64: 11.9 vs
-  // 12.6 us, step 38), and no split always does, as our baseline should be our best.
+  // leaves over a quarter of the SMs idle takes tensor loads on any card: a CTA alone on its SM
+  // streams faster by them (H100 no split, b1 MHA 512k: 5462 vs 6707 us, step 33; stream-K MQA
+  // 16k at G = 64: 11.9 vs 12.6 us, step 38), while the H100's one-per-SM grids of 99-132 CTAs
+  // stay faster by cp.async (512k at G = 128: 2737 vs 2757 us). So do row blocks, which stream
+  // the same tiles (H100 MQA 16k: 12.2 vs 12.6 us, step 39). No split always takes them: our
+  // baseline should be our best.
   const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT ||
-                            s.num_ctas < prop.multiProcessorCount;
+                            4 * s.num_ctas < 3 * prop.multiProcessorCount || s.row_split > 1;
   plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
   if (s.num_ctas > prop.maxGridSize[0]) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: grid exceeds the device's limit");
   size_t off = 0;
@@ -207,7 +227,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
   plan->split_units = s.split_units();
   plan->off_split = off, off += align256(sizeof(int32_t) * std::max<size_t>(1, plan->split_units.size()));
-  const size_t g = p.group_size();
+  const size_t g = s.unit_rows;
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
   plan->off_part_o = off, off += align256(sizeof(float) * s.num_partial_slots() * g * p.head_dim);
   plan->bytes = off;
@@ -300,7 +320,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.lse = lse;
   d.kv = *kv;
   d.num_q_heads = p.num_q_heads;
-  d.group = p.group_size();
+  d.group = d.sched.unit_rows;
   d.scale_log2 = static_cast<float>(p.softmax_scale() * 1.4426950408889634);
   d.counters = reinterpret_cast<int32_t*>(base + plan->off_counters);
   d.part_lse = reinterpret_cast<float*>(base + plan->off_part_lse);

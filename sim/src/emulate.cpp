@@ -69,7 +69,7 @@ void merge_like_kernel(int n, LseOf lse_of, OOf o_of, int g, int D, int block_ro
 
 Output emulate_kernel(const Inputs& in, const Schedule& s) {
   const Problem& p = in.problem();
-  const int g = p.group_size(), D = p.head_dim;
+  const int g = s.unit_rows, D = p.head_dim;  // a unit's query heads
   const int wpm = KernelShape::kWarps / KernelShape::m_tiles(g), wt = KernelShape::warp_tokens(g);
   const float scale_log2 = static_cast<float>(p.softmax_scale() * 1.4426950408889634);
   std::vector<std::vector<float>> part_o(s.num_partial_slots()), part_lse(s.num_partial_slots());
@@ -78,7 +78,7 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
   out.lse.assign(size_t(p.batch) * p.num_q_heads, -std::numeric_limits<double>::infinity());
   auto store_final = [&](const Unit& un, const float* o, const float* lse) {
     for (int r = 0; r < g; ++r) {
-      const size_t row = size_t(un.seq) * p.num_q_heads + size_t(un.head) * g + r;
+      const size_t row = size_t(un.seq) * p.num_q_heads + size_t(un.q_head0) + r;
       out.lse[row] = lse[r];
       for (int d = 0; d < D; ++d) out.o[row * D + d] = round_to(o[r * D + d], p.dtype);
     }
@@ -91,7 +91,7 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
       const Unit un = s.unit(seg.unit);
       const int t_begin = (seg.begin - un.begin) * s.tile_kv;
       const int t_end = std::min<int64_t>(int64_t(seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
-      for (int r = 0; r < g; ++r) in.q(un.seq, un.head * g + r, q.data() + size_t(r) * D);
+      for (int r = 0; r < g; ++r) in.q(un.seq, un.q_head0 + r, q.data() + size_t(r) * D);
       std::vector<WarpState> warps(wpm, WarpState(g, D));
       for (int t0 = t_begin; t0 < t_end; t0 += KernelShape::kTile) {
         const int n = std::min(KernelShape::kTile, t_end - t0);

@@ -21,11 +21,10 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr int kChunk = 256;  // tokens per streamed block in the naive reference
 
 /// The group's query rows of one unit, in float64.
-Mat load_queries(const Inputs& in, int b, int kh) {
-  const Problem& p = in.problem();
-  const int g = p.group_size(), D = p.head_dim;
-  MatF qf(g, D);
-  for (int r = 0; r < g; ++r) in.q(b, kh * g + r, qf.row(r).data());
+/// Query heads h0 .. h0 + rows - 1 of sequence b: [rows, D]
+Mat load_queries(const Inputs& in, int b, int h0, int rows) {
+  MatF qf(rows, in.problem().head_dim);
+  for (int r = 0; r < rows; ++r) in.q(b, h0 + r, qf.row(r).data());
   return qf.cast<double>();
 }
 
@@ -80,7 +79,7 @@ Output naive_attention(const Inputs& in) {
     const int b = static_cast<int>(u / p.num_kv_heads), kh = static_cast<int>(u % p.num_kv_heads);
     const int64_t len = p.seq_lens[b];
     if (len == 0) continue;
-    const Mat q = load_queries(in, b, kh);
+    const Mat q = load_queries(in, b, kh * g, g);
     MatF scratch;
     Mat s(g, len);  // every logit of the group: the naive way
     for (int64_t t0 = 0; t0 < len; t0 += kChunk) {
@@ -106,7 +105,7 @@ Output naive_attention(const Inputs& in) {
 
 Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Progress& progress) {
   const Problem& p = in.problem();
-  const int g = p.group_size(), D = p.head_dim;
+  const int g = s.unit_rows, D = p.head_dim;  // a unit's query heads
   const double scale = p.softmax_scale();
   std::vector<Partial> slots(s.num_partial_slots());
   std::atomic<int64_t> done{0};
@@ -120,7 +119,7 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
     for (int32_t it = range.begin; it < range.end;) {
       const Segment seg = s.segment_at(c, it, range.end);
       const Unit un = s.unit(seg.unit);
-      const Mat q = load_queries(in, un.seq, un.head);
+      const Mat q = load_queries(in, un.seq, un.q_head0, g);
       Online st(g, D);
       for (int32_t tile = seg.begin; tile < seg.end; ++tile) {
         const int64_t t0 = int64_t(tile - un.begin) * s.tile_kv;
@@ -153,7 +152,7 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
     const int32_t first = s.first_cta(u), k = s.num_contributors(u);
     if (k == 0) continue;  // empty sequence: O = 0, lse = -inf
     const Unit un = s.unit(u);
-    const size_t row0 = size_t(un.seq) * p.num_q_heads + size_t(un.head) * g;
+    const size_t row0 = size_t(un.seq) * p.num_q_heads + size_t(un.q_head0);
     double* lse = r.out.lse.data() + row0;
     double* o = r.out.o.data() + row0 * D;
     merge_in_schedule_order<double>(

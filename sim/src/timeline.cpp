@@ -104,10 +104,11 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   // the preset describes the head-dim-128 kernel; other head dims differ in occupancy and in
   // the bytes a CTA keeps in flight, which caps its streaming rate
   Machine m = m_in;
-  m.ctas_per_sm = std::max(1, m_in.ctas_per_sm + KernelShape::ctas_per_sm_estimate(p.head_dim, p.group_size()) -
+  m.ctas_per_sm = std::max(1, m_in.ctas_per_sm + KernelShape::ctas_per_sm_estimate(p.head_dim, s.unit_rows) -
                                   KernelShape::ctas_per_sm_estimate(128, 1));
   m.cta_gbps = m_in.cta_gbps * std::pow(KernelShape::inflight_bytes(p.head_dim) / KernelShape::inflight_bytes(128), m_in.inflight_exp);
-  const double partial_kb = 4.0 * p.group_size() * (p.head_dim + 1) / 1024.0;
+  // a unit's partial; a row split's blocks each stream their KV head's bytes (its sharing in L2 is not modelled)
+  const double partial_kb = 4.0 * s.unit_rows * (p.head_dim + 1) / 1024.0;
   std::vector<Cta> ctas(s.num_ctas);
   for (int32_t c = 0; c < s.num_ctas; ++c) {
     ctas[c].id = c;
@@ -224,8 +225,8 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     // the merge kernel: one CTA per (split unit, row), each reading its row of every partial;
     // launched behind this kernel (a segment's start-up stands for the gap), in waves
     const std::vector<int32_t> split = s.split_units();
-    const double waves = std::ceil(double(split.size()) * p.group_size() / (m.num_sms * m.ctas_per_sm));
-    const double t0 = tl.kernel_us + m.segment_us, row_kb = partial_kb / p.group_size();
+    const double waves = std::ceil(double(split.size()) * s.unit_rows / (m.num_sms * m.ctas_per_sm));
+    const double t0 = tl.kernel_us + m.segment_us, row_kb = partial_kb / s.unit_rows;
     for (size_t i = 0; i < split.size(); ++i) {
       const double us = (m.merge_us + m.merge_us_per_kb * row_kb * s.num_contributors(split[i])) * waves;
       tl.events.push_back({EventKind::merge, -1, int(i % m.num_sms), split[i], 0, t0, t0 + us});

@@ -13,7 +13,20 @@ namespace {
 /// Checks every structural property of a schedule against first principles.
 void check_schedule(const Problem& p, const Schedule& s) {
   INFO(describe(p) << " " << s.print());
-  REQUIRE(s.total_tiles == p.total_tiles());
+  REQUIRE(s.total_tiles == p.total_tiles() * s.row_split);
+  // units: every query head of every sequence in exactly one unit, with the KV head it attends to
+  REQUIRE(s.unit_rows * s.row_split == p.group_size());
+  std::vector<int> heads(size_t(p.batch) * p.num_q_heads, 0);
+  for (int32_t u = 0; u < s.num_units(); ++u) {
+    const Unit un = s.unit(u);
+    REQUIRE(un.index == u);
+    REQUIRE(un.q_head0 % s.unit_rows == 0);
+    for (int r = 0; r < s.unit_rows; ++r) {
+      REQUIRE((un.q_head0 + r) / p.group_size() == un.head);
+      ++heads[size_t(un.seq) * p.num_q_heads + un.q_head0 + r];
+    }
+  }
+  for (int h : heads) REQUIRE(h == 1);
   // ranges tile [0, total) in order: every tile exactly once
   int32_t next = 0, lo = INT32_MAX, hi = 0;
   for (int32_t c = 0; c < s.num_ctas; ++c) {
@@ -57,7 +70,7 @@ void check_schedule(const Problem& p, const Schedule& s) {
   for (int n : covered) REQUIRE(n == 1);
   for (int32_t u = 0; u < s.num_units(); ++u) {
     const Unit un = s.unit(u);
-    REQUIRE(un.seq == u / p.num_kv_heads);
+    REQUIRE(un.seq == u / (p.num_kv_heads * s.row_split));
     REQUIRE(un.end - un.begin == p.tiles_of(un.seq));
     const int32_t first = s.first_cta(u), n = s.num_contributors(u);
     if (un.begin == un.end) {
@@ -118,6 +131,46 @@ TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on
   }
 }
 
+TEST_CASE("a row split cuts every KV head's query heads into units of its own", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 13);
+  for (int trial = 0; trial < 300; ++trial) {
+    Problem p = make_uniform(1 + int(rng() % 5), 8, 1 + int(rng() % 3), 128, 0);
+    p.num_q_heads = p.num_kv_heads * int(1 + rng() % 64);
+    for (int b = 0; b < p.batch; ++b) p.seq_lens[b] = trial % 3 ? 1 + int64_t(rng() % 3000) : int64_t(rng() % 3) * 700;
+    std::vector<int> divisors;
+    for (int d = 1; d <= p.group_size(); ++d)
+      if (p.group_size() % d == 0) divisors.push_back(d);
+    const int row_split = divisors[rng() % divisors.size()];
+    const Policy pol = Policy(trial % 3);
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : 1 + int(rng() % 300), kAutoMerge, row_split);
+    const Schedule s = plan.view();
+    REQUIRE(s.row_split == row_split);
+    REQUIRE(s.num_units() == p.batch * p.num_kv_heads * row_split);
+    check_schedule(p, s);
+  }
+  // a split must divide the group
+  const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
+  REQUIRE_THROWS_WITH(make_plan(mqa, Policy::stream_k, 64, kAutoMerge, 3), Catch::Contains("divide the group of 32"));
+  REQUIRE_THROWS_WITH(make_plan(mqa, Policy::stream_k, 64, kAutoMerge, 0), Catch::Contains("row_split 0"));
+}
+
+TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 16-row blocks divide the group", "[cpu][schedule]") {
+  const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
+  REQUIRE(choose_row_split(mqa, 64, 132) == 2);    // MQA 16k: G = 64 for whole groups
+  REQUIRE(choose_row_split(mqa, 132, 132) == 1);   // every SM busy already
+  REQUIRE(choose_row_split(mqa, 99, 132) == 1);    // three quarters of them: the one-per-SM grids
+  REQUIRE(choose_row_split(mqa, 98, 132) == 2);
+  REQUIRE(choose_row_split(make_uniform(1, 16, 1, 128, 16384), 64, 132) == 1);  // one 16-row tile
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 16384), 64, 132) == 3);
+  REQUIRE(choose_row_split(make_uniform(1, 24, 1, 128, 16384), 64, 132) == 2);  // blocks of 12 rows
+  REQUIRE(choose_row_split(make_uniform(1, 40, 1, 128, 16384), 64, 132) == 1);  // 3 blocks do not divide 40
+  // the launcher's sequence on an H100's numbers: whole groups pick G = 64, blocks of 16 rows one CTA per SM
+  const int whole = choose_stream_k_grid(mqa, 132, 2, 3350);
+  REQUIRE(whole < 132);
+  REQUIRE(choose_row_split(mqa, whole, 132) == 2);
+  REQUIRE(choose_stream_k_grid(mqa, 132, 2, 3350, 2) == 128);
+}
+
 TEST_CASE("FastDiv divides exactly over the whole non-negative int32 range", "[cpu][schedule]") {
   std::mt19937_64 rng(Catch::rngSeed() + 11);
   std::vector<int32_t> divisors = {1, 2, 3, 5, 7, 32, 63, 64, 65, 127, 1000, 4095, 4096, 65537, (1 << 30) - 1, 1 << 30, (1 << 30) + 1,
@@ -140,10 +193,11 @@ TEST_CASE("uniform batches look units up by arithmetic, agreeing with the arrays
   auto pick = [&](std::initializer_list<int> v) { return *(v.begin() + rng() % v.size()); };
   for (int trial = 0; trial < 400; ++trial) {
     Problem p = make_uniform(1 + int(rng() % 8), 8, pick({1, 2, 8}), 128, 1 + int64_t(rng() % 5000));
-    p.num_q_heads = p.num_kv_heads * pick({1, 4});
+    p.num_q_heads = p.num_kv_heads * pick({1, 4, 6});
     p.tile_kv = pick({1, 7, 64, 128});
     const Policy pol = Policy(trial % 3);
-    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : 1 + int(rng() % 300));
+    const int row_split = p.group_size() % 2 == 0 ? pick({1, 2}) : 1;
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : 1 + int(rng() % 300), kAutoMerge, row_split);
     const Schedule fast = plan.view();
     REQUIRE(fast.uniform_len == p.seq_lens[0]);
     check_schedule(p, fast);
@@ -155,7 +209,8 @@ TEST_CASE("uniform batches look units up by arithmetic, agreeing with the arrays
       REQUIRE(fast.tile_begin_of(b) == arrays.tile_begin_of(b));
     }
     auto same = [](const Unit& x, const Unit& y) {
-      return x.index == y.index && x.seq == y.seq && x.head == y.head && x.begin == y.begin && x.end == y.end;
+      return x.index == y.index && x.seq == y.seq && x.head == y.head && x.q_head0 == y.q_head0 && x.begin == y.begin &&
+             x.end == y.end;
     };
     for (int32_t u = 0; u < fast.num_units(); ++u) REQUIRE(same(fast.unit(u), arrays.unit(u)));
     for (int32_t it = 0; it < fast.total_tiles; ++it) REQUIRE(same(fast.unit_of_tile(it), arrays.unit_of_tile(it)));

@@ -197,7 +197,7 @@ void check_repeat_and_record(const DeviceProblem& dp, const sim::Inputs& in, lea
 }
 
 /// Plans made in its scope see one of lean_plan_create's environment overrides (LEAN_MERGE_FANIN,
-/// LEAN_SEPARATE_MERGE, LEAN_EARLY_MERGE_LAUNCH, LEAN_TMA) set to `value`.
+/// LEAN_SEPARATE_MERGE, LEAN_EARLY_MERGE_LAUNCH, LEAN_TMA, LEAN_ROW_SPLIT) set to `value`.
 struct ScopedEnv {
   const char* name;
   ScopedEnv(const char* n, const std::string& value) : name(n) { setenv(n, value.c_str(), 1); }
@@ -263,6 +263,37 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
   }
   std::printf("units merged by the separate kernel: %d\n", merged);
   REQUIRE(merged >= 10);
+}
+
+TEST_CASE("row splits of large groups match the replay, repeat bitwise and are recorded", "[gpu][rows]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 71);
+  int split = 0;
+  for (int trial = 0; trial < 12; ++trial) {
+    const int d = trial % 3 == 0 ? 64 : trial % 3 == 1 ? 128 : 256;
+    const int group = d == 256 || trial % 2 ? 32 : 48;
+    Problem p = make_uniform(1 + int(rng() % 2), group * (1 + int(rng() % 2)), 1, d, 0);
+    p.num_kv_heads = p.num_q_heads / group;
+    for (int b = 0; b < p.batch; ++b) p.seq_lens[b] = 1 + int64_t(rng() % 20000);
+    p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
+    const uint64_t seed = rng();
+    const InputMode mode = trial % 4 == 3 ? InputMode::stress : InputMode::normal;
+    const sim::GeneratedInputs in(p, seed, mode);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
+    for (const char* env : {"", "0"}) {  // the planner's choice, then LEAN_ROW_SPLIT=0: whole groups
+      std::optional<ScopedEnv> off;
+      if (*env) off.emplace("LEAN_ROW_SPLIT", env);
+      INFO("trial " << trial << " LEAN_ROW_SPLIT=" << env);
+      check_repeat_and_record(dp, in, LEAN_STREAM_K, 0, expected, [&](const Schedule& s) {
+        REQUIRE(s.row_split * s.unit_rows == group);
+        if (*env) REQUIRE(s.row_split == 1);
+        split += s.row_split > 1;
+      });
+    }
+  }
+  std::printf("plans with a row split: %d\n", split);
+  REQUIRE(split >= 3);
 }
 
 TEST_CASE("the merge kernel launched at the decode kernel's start or at its exit gives the same bits", "[gpu][combine]") {
@@ -490,4 +521,12 @@ TEST_CASE("small cases for compute-sanitizer: every schedule, contiguous and pag
     const ScopedEnv in_kernel("LEAN_SEPARATE_MERGE", "0");  // the last contributor merges (the default is the merge kernel)
     check_run(dp, in, LEAN_STREAM_K, 11, expected);
   }
+  // a row split: MQA's 32 query heads as two units of 16 (a small uniform batch: G < 3/4 of the SMs)
+  const Problem mqa = make_uniform(2, 32, 1, 64, 700);
+  const sim::GeneratedInputs mqa_in(mqa, seed, InputMode::normal);
+  DeviceProblem dp(mqa, nullptr, seed, InputMode::normal, Layout{}, rng);
+  PlanHandle h(mqa, LEAN_STREAM_K, 0);
+  REQUIRE(cuda::host_schedule(h.plan).row_split == 2);
+  dp.launch(h);
+  check_output(dp, h, mqa_in, sim::naive_attention(mqa_in));
 }

@@ -75,8 +75,8 @@ TEST_CASE("the stream-K replay agrees with naive attention to 1e-12 for every gr
     const sim::GeneratedInputs in(p, rng(), mode);
     const sim::Output ref = sim::naive_attention(in);
     double worst = 0;
-    auto check = [&](Policy pol, int n, int fanin = -1) {
-      const Plan plan = make_plan(p, pol, n, fanin);
+    auto check = [&](Policy pol, int n, int fanin = -1, int row_split = 1) {
+      const Plan plan = make_plan(p, pol, n, fanin, row_split);
       const sim::Replay r = sim::replay(in, plan.view(), false);
       const double e = std::max(sim::compare(r.out.o, ref.o, p.head_dim).max_err, sim::compare_lse(r.out.lse, ref.lse).max_err);
       INFO(to_string(pol) << " n=" << n);
@@ -85,6 +85,7 @@ TEST_CASE("the stream-K replay agrees with naive attention to 1e-12 for every gr
     };
     for (int g = 1; g <= 264; ++g) check(Policy::stream_k, g);
     for (int g = 1; g <= 264; g += 7) check(Policy::stream_k, g, 1 + g % 5);  // two-level merges
+    for (int g = 1; g <= 264; g += 5) check(Policy::stream_k, g, g % 2 ? -1 : 1 + g % 5, 3);  // units of one query head
     for (int s = 1; s <= 16; ++s) check(Policy::fixed_split, s);
     for (int s = 2; s <= 16; ++s) check(Policy::fixed_split, s, 2);
     check(Policy::no_split, 0);
@@ -123,7 +124,8 @@ TEST_CASE("the kernel emulation stays within its stated tolerance of float64", "
     p.tile_kv = 64 * (1 + int(rng() % 2));
     const sim::GeneratedInputs in(p, rng(), trial % 2 ? InputMode::stress : InputMode::normal);
     const sim::Output ref = sim::naive_attention(in);
-    const Plan plan = make_plan(p, Policy::stream_k, 1 + int(rng() % 40), trial % 2 ? 2 + int(rng() % 4) : -1);
+    const int row_split = p.group_size() % 2 == 0 && trial % 4 < 2 ? 2 : 1;  // row blocks: a 1-m-tile kernel for groups of 32
+    const Plan plan = make_plan(p, Policy::stream_k, 1 + int(rng() % 40), trial % 2 ? 2 + int(rng() % 4) : -1, row_split);
     const sim::Output emu = sim::emulate_kernel(in, plan.view());
     const sim::ErrorStats eo = sim::compare(emu.o, ref.o, p.head_dim), el = sim::compare_lse(emu.lse, ref.lse);
     INFO(describe(p) << " O " << eo.str() << " LSE " << el.str());

@@ -46,6 +46,16 @@ namespace {
 int64_t most_contributors(int64_t unit_tiles, int64_t shortest) { return (unit_tiles + shortest - 1) / shortest + 1; }
 /// Bytes of one partial O (float32, group rows of head_dim).
 int64_t partial_bytes(const Problem& p) { return int64_t(4) * p.group_size() * p.head_dim; }
+/// The planner's view of a row split: each row block of a KV head as a KV head of its own, as
+/// far as units, groups and tiles go (the kernel reads the real head's K/V for every block).
+Problem rows_view(const Problem& p, int row_split) {
+  if (row_split < 1 || p.num_kv_heads < 1 || p.group_size() % row_split != 0)
+    throw Error("row_split " + std::to_string(row_split) + " must be >= 1 and divide the group of " +
+                std::to_string(p.num_kv_heads < 1 ? 0 : p.group_size()) + " query heads per KV head");
+  Problem v = p;
+  v.num_kv_heads = p.num_kv_heads * row_split;
+  return v;
+}
 }  // namespace
 
 int choose_merge_fanin(int n, int64_t partial_bytes) {
@@ -53,8 +63,10 @@ int choose_merge_fanin(int n, int64_t partial_bytes) {
   return static_cast<int>(std::ceil(std::sqrt(double(n))));
 }
 
-Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
-  validate(p);
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, int row_split) {
+  validate(problem);
+  const Problem p = rows_view(problem, row_split);  // from here on, a unit is a row block
+  validate(p);  // its tile count, which a row split multiplies
   Plan plan;
   // step 1: the linear iteration space, sequence-major, then kv head, then tile.
   plan.seq_tile_begin_.assign(p.batch + 1, 0);
@@ -66,13 +78,16 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   Schedule& s = plan.s_;
   s.policy = policy;
   s.num_seqs = p.batch;
-  s.num_kv_heads = p.num_kv_heads;
+  s.num_kv_heads = problem.num_kv_heads;
+  s.row_split = row_split;
+  s.unit_rows = p.group_size();
   s.tile_kv = p.tile_kv;
   s.total_tiles = plan.seq_tile_begin_.back();
   s.uniform_len = p.batch > 0 && std::all_of(p.seq_lens.begin(), p.seq_lens.end(), [&](int64_t l) { return l == p.seq_lens[0]; })
                       ? static_cast<int32_t>(p.seq_lens[0])
                       : 0;
-  s.by_kv_heads = FastDiv::of(p.num_kv_heads);
+  s.by_seq_units = FastDiv::of(p.num_kv_heads);
+  s.by_row_split = FastDiv::of(row_split);
   s.by_unit_tiles = FastDiv::of(s.uniform_len > 0 ? static_cast<int32_t>(p.tiles_of(0)) : 1);
   const int64_t units = int64_t(p.batch) * p.num_kv_heads;
   // step 2: the grid.
@@ -109,8 +124,9 @@ Plan make_plan(const Problem& p, Policy policy, int n, int merge_fanin) {
   return plan;
 }
 
-int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double peak_gbps) {
-  validate(p);
+int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps, int row_split) {
+  validate(problem);
+  const Problem p = rows_view(problem, row_split);
   if (num_sms < 1 || ctas_per_sm < 1)
     throw Error("num_sms and ctas_per_sm must be >= 1, got " + std::to_string(num_sms) + " and " + std::to_string(ctas_per_sm));
   const int slots = num_sms * ctas_per_sm;
@@ -179,6 +195,12 @@ int choose_stream_k_grid(const Problem& p, int num_sms, int ctas_per_sm, double 
   for (int64_t g = 1; g <= slots; ++g) consider(g);
   for (int64_t k = 1; units * k <= slots; ++k) consider(units * k);
   return static_cast<int>(best);
+}
+
+int choose_row_split(const Problem& p, int grid, int num_sms) {
+  validate(p);
+  const int g = p.group_size(), blocks = (g + 15) / 16;
+  return 4 * grid < 3 * num_sms && blocks > 1 && g % blocks == 0 ? blocks : 1;
 }
 
 int fa2_num_splits(const Problem& p, int slots) {
@@ -252,7 +274,7 @@ std::string Schedule::print() const {
     min_tiles = std::min(min_tiles, n);
   }
   o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
-    << " units=" << num_units() << " uniform_len=" << uniform_len << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
+    << " row_split=" << row_split << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib

@@ -44,10 +44,12 @@ struct TileRange {
   LEAN_HD int32_t size() const { return end - begin; }
 };
 
-/// One (sequence, kv head): the query heads of a KV head are processed together.
+/// One (sequence, kv head, row block): the unit_rows query heads of a row block of a KV head
+/// are processed together (the whole group when row_split is 1).
 struct Unit {
-  int32_t index;       // seq * num_kv_heads + head
-  int32_t seq, head;
+  int32_t index;       // (seq * num_kv_heads + head) * row_split + row block
+  int32_t seq, head;   // head: the KV head
+  int32_t q_head0;     // its first query head within the sequence; unit_rows heads from there
   int32_t begin, end;  // its tiles in the linear space; begin == end for an empty sequence
 };
 
@@ -63,6 +65,8 @@ struct Schedule {
   Policy policy;
   int32_t num_seqs;
   int32_t num_kv_heads;
+  int32_t row_split;      ///< units per (sequence, KV head): its query heads cut into this many blocks
+  int32_t unit_rows;      ///< query heads of a unit: group / row_split
   int32_t tile_kv;        ///< tokens per tile
   int32_t total_tiles;    ///< length of the linear iteration space
   int32_t num_ctas;       ///< grid size G
@@ -72,7 +76,8 @@ struct Schedule {
   int32_t merge_fanin;    ///< 0: a split unit merges all partials at once; F: in groups of F, then the groups
   int32_t separate_merge; ///< 1: no CTA merges; a second kernel merges every split unit row by row
                           ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
-  FastDiv by_kv_heads;    ///< / num_kv_heads
+  FastDiv by_seq_units;   ///< / units_per_seq()
+  FastDiv by_row_split;   ///< / row_split
   FastDiv by_unit_tiles;  ///< / tiles of a unit when uniform_len > 0 (1 otherwise)
   FastDiv by_splits;      ///< / num_splits (1 for stream-K)
   int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
@@ -82,22 +87,23 @@ struct Schedule {
   const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
 
   // ---- host + device interface ------------------------------------------------------------
-  LEAN_HD int32_t num_units() const { return num_seqs * num_kv_heads; }
+  LEAN_HD int32_t units_per_seq() const { return num_kv_heads * row_split; }
+  LEAN_HD int32_t num_units() const { return num_seqs * units_per_seq(); }
   /// Tokens of sequence b.
   LEAN_HD int32_t len_of(int32_t b) const { return uniform_len > 0 ? uniform_len : seq_len[b]; }
   /// Tiles of one unit of sequence b.
   LEAN_HD int32_t tiles_of_seq(int32_t b) const {
     if (uniform_len > 0) return by_unit_tiles.d;
-    return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / num_kv_heads;
+    return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / units_per_seq();
   }
   /// First linear tile of sequence b.
   LEAN_HD int32_t tile_begin_of(int32_t b) const {
-    return uniform_len > 0 ? b * tiles_of_seq(0) * num_kv_heads : seq_tile_begin[b];
+    return uniform_len > 0 ? b * tiles_of_seq(0) * units_per_seq() : seq_tile_begin[b];
   }
   LEAN_HD Unit unit(int32_t u) const {
-    const int32_t b = by_kv_heads.div(u), h = u - b * num_kv_heads, n = tiles_of_seq(b);
-    const int32_t begin = tile_begin_of(b) + h * n;
-    return Unit{u, b, h, begin, begin + n};
+    const int32_t b = by_seq_units.div(u), v = u - b * units_per_seq(), n = tiles_of_seq(b);
+    const int32_t begin = tile_begin_of(b) + v * n;
+    return Unit{u, b, by_row_split.div(v), v * unit_rows, begin, begin + n};
   }
   /// The unit holding linear tile `it` (0 <= it < total_tiles).
   LEAN_HD Unit unit_of_tile(int32_t it) const {
@@ -109,7 +115,7 @@ struct Schedule {
     }
     // lo is non-empty: an empty b shares its begin with b + 1, so it is never the last match.
     const int32_t n = tiles_of_seq(lo);
-    return unit(lo * num_kv_heads + (it - seq_tile_begin[lo]) / n);
+    return unit(lo * units_per_seq() + (it - seq_tile_begin[lo]) / n);
   }
   /// Tiles computed by CTA c, in order; empty when the grid is larger than the work.
   LEAN_HD TileRange cta_range(int32_t c) const {
@@ -206,7 +212,7 @@ class Plan {
   const std::vector<int32_t>& seq_len() const { return seq_len_; }
 
  private:
-  friend Plan make_plan(const Problem&, Policy, int, int);
+  friend Plan make_plan(const Problem&, Policy, int, int, int);
   Schedule s_{};
   std::vector<int32_t> seq_tile_begin_, seq_len_;
 };
@@ -217,9 +223,10 @@ class Plan {
 /// default: measured faster than the in-kernel merge on every row of H100 and H200,
 /// bench/NOTES.md step 20); kInKernelMerge merges in the decode kernel with choose_merge_fanin's
 /// fan-in; 0 one in-kernel merge per unit; F > 0 in-kernel groups of F.
-/// Validates the problem first and throws lean::Error naming what is wrong.
+/// `row_split` cuts each KV head's query heads into that many units (choose_row_split); it must
+/// divide the group. Validates the problem first and throws lean::Error naming what is wrong.
 inline constexpr int kAutoMerge = -1, kSeparateMerge = -2, kInKernelMerge = -3;
-Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge);
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge, int row_split = 1);
 /// Partials of at least this size (MQA at head dim 128: 32 rows x 512 bytes) are where the
 /// merge kernel gains most (MQA 128k: 73 -> 38 us, H100); the grid heuristic costs their merge
 /// as one row per merging CTA, smaller ones with its in-kernel terms.
@@ -243,7 +250,14 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
 /// units evenly are costed exactly (no partial at all for G = units).
 /// The constants come from H100/H200 measurements (bench/NOTES.md).
-int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0);
+int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0, int row_split = 1);
+/// Row blocks per KV head for stream-K: where the grid chosen for whole groups, `grid`, leaves
+/// over a quarter of the SMs idle and a group spans several 16-row tensor-core tiles (MQA 32/1
+/// at 16k: G = 64; at 128k, G = 128 and blocks of 16 rows were slower: 38.1 against 35.4 us, H100),
+/// one unit per 16-row block (as cuDNN's 16-row tiles, grid [64, 2]) doubles the CTAs without
+/// doubling the partial bytes; K/V is then read once per block, mostly from L2. 1 otherwise, and
+/// where 16-row blocks do not divide the group (bench/NOTES.md step 39).
+int choose_row_split(const Problem& problem, int grid, int num_sms);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
 /// bytes the slower of the two levels reads (F + n/F partials).
