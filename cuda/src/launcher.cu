@@ -213,9 +213,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). A grid that
   // leaves over a quarter of the SMs idle takes tensor loads on any card: a CTA alone on its SM
   // streams faster by them (H100 no split, b1 MHA 512k: 5462 vs 6707 us, step 33; stream-K MQA
-  // 16k at G = 64: 11.9 vs 12.6 us, step 38), while the H100's one-per-SM grids of 99-132 CTAs
+  // 16k at G = 64: 11.9 vs 12.6 us, step 39), while the H100's one-per-SM grids of 99-132 CTAs
   // stay faster by cp.async (512k at G = 128: 2737 vs 2757 us). So do row blocks, which stream
-  // the same tiles (H100 MQA 16k: 12.2 vs 12.6 us, step 39). No split always takes them: our
+  // the same tiles (H100 MQA 16k: 11.9 vs 12.6 us, step 40). No split always takes them: our
   // baseline should be our best.
   const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT ||
                             4 * s.num_ctas < 3 * prop.multiProcessorCount || s.row_split > 1;

@@ -152,6 +152,12 @@ TEST_CASE("a row split cuts every KV head's query heads into units of its own", 
   const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
   REQUIRE_THROWS_WITH(make_plan(mqa, Policy::stream_k, 64, kAutoMerge, 3), Catch::Contains("divide the group of 32"));
   REQUIRE_THROWS_WITH(make_plan(mqa, Policy::stream_k, 64, kAutoMerge, 0), Catch::Contains("row_split 0"));
+  // blocks multiply the tiles: a line that fits in int32 whole may not when split
+  Problem long_mqa = make_uniform(1, 32, 1, 64, 1200000000);
+  long_mqa.tile_kv = 1;
+  REQUIRE_NOTHROW(choose_stream_k_grid(long_mqa, 132, 2));
+  REQUIRE_THROWS_WITH(make_plan(long_mqa, Policy::stream_k, 64, kAutoMerge, 2),
+                      Catch::Contains("with row_split 2") && Catch::Contains("overflows the 32-bit linear tile index"));
 }
 
 TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 16-row blocks divide the group", "[cpu][schedule]") {

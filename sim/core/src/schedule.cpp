@@ -66,9 +66,13 @@ int choose_merge_fanin(int n, int64_t partial_bytes) {
 Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, int row_split) {
   validate(problem);
   const Problem p = rows_view(problem, row_split);  // from here on, a unit is a row block
-  validate(p);  // its tile count, which a row split multiplies
+  if (row_split > 1) try {
+      validate(p);  // its tile count, which a row split multiplies
+    } catch (const Error& e) {
+      throw Error("with row_split " + std::to_string(row_split) + ": " + e.what());
+    }
   Plan plan;
-  // step 1: the linear iteration space, sequence-major, then kv head, then tile.
+  // step 1: the linear iteration space, sequence-major, then unit (kv head, row block), then tile.
   plan.seq_tile_begin_.assign(p.batch + 1, 0);
   plan.seq_len_.resize(p.batch);
   for (int b = 0; b < p.batch; ++b) {

@@ -256,7 +256,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 /// at 16k: G = 64; at 128k, G = 128 and blocks of 16 rows were slower: 38.1 against 35.4 us, H100),
 /// one unit per 16-row block (as cuDNN's 16-row tiles, grid [64, 2]) doubles the CTAs without
 /// doubling the partial bytes; K/V is then read once per block, mostly from L2. 1 otherwise, and
-/// where 16-row blocks do not divide the group (bench/NOTES.md step 39).
+/// where ceil(group / 16) blocks do not divide the group (bench/NOTES.md step 40).
 int choose_row_split(const Problem& problem, int grid, int num_sms);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
