@@ -38,6 +38,18 @@ int env_switch(const char* name) {
   return v == "0" ? 0 : v == "1" ? 1 : 2;
 }
 
+/// An integer override from the environment into `out` (left alone when unset); false when it is
+/// not an integer in [lo, hi].
+bool env_int(const char* name, long lo, long hi, long* out) {
+  const char* env = std::getenv(name);
+  if (!env) return true;
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (end == env || *end != '\0' || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
 /// The driver's tensor-map encoder, through the runtime (no -lcuda); null where unavailable.
 PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
@@ -166,13 +178,18 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   int mem_khz = 0;  // peak DRAM bandwidth: double data rate x bus width
   cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device);
   const double peak_gbps = 2.0 * mem_khz * 1e3 * prop.memoryBusWidth / 8 / 1e9;
-  // LEAN_ROW_SPLIT: 0 keeps every KV head's query heads in one unit (an A/B switch)
-  const int row_env = env_switch("LEAN_ROW_SPLIT");
-  if (row_env == 1 || row_env == 2) return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT may only be 0 (off)");
+  // LEAN_ROW_SPLIT (A/B switch): 0 or 1 keeps every KV head's query heads in one unit, R cuts them into R
+  long row_env = -1;
+  if (!env_int("LEAN_ROW_SPLIT", 0, kMaxGroup, &row_env))
+    return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_ROW_SPLIT must be an integer in [0, ") + std::to_string(kMaxGroup) +
+                                      "], got '" + std::getenv("LEAN_ROW_SPLIT") + "'");
   int row_split = 1;
   if (policy == LEAN_STREAM_K && n == 0) {
     n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps);
-    if (row_env != 0) row_split = choose_row_split(p, n, prop.multiProcessorCount);
+    row_split = row_env < 0 ? choose_row_split(p, n, prop.multiProcessorCount) : std::max(1, int(row_env));
+    if (p.group_size() % row_split != 0)
+      return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT=" + std::to_string(row_split) + " does not divide the group of " +
+                                        std::to_string(p.group_size()) + " query heads per KV head");
     if (row_split > 1) {  // units of unit_rows query heads: their kernel, and the grid for them
       plan->kernel = find_kernel(p.head_dim, pr->dtype, p.group_size() / row_split);
       if (!plan->kernel) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for a row block");
@@ -181,14 +198,11 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     }
   }
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
-  int fanin = -1;  // the planner's choice unless the benchmark's tuning override is set
-  if (const char* env = std::getenv("LEAN_MERGE_FANIN")) {
-    char* end = nullptr;
-    const long v = std::strtol(env, &end, 10);
-    if (end == env || *end != '\0' || v < 0 || v > 1 << 20)
-      return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") + env + "'");
-    fanin = int(v);
-  }
+  long fanin_env = -1;  // the planner's choice unless the benchmark's tuning override is set
+  if (!env_int("LEAN_MERGE_FANIN", 0, 1 << 20, &fanin_env))
+    return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") +
+                                      std::getenv("LEAN_MERGE_FANIN") + "'");
+  int fanin = int(fanin_env);
   const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH"),
             pdl = env_switch("LEAN_PDL");
   for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early},

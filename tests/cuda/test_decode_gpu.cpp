@@ -281,13 +281,13 @@ TEST_CASE("row splits of large groups match the replay, repeat bitwise and are r
     const sim::GeneratedInputs in(p, seed, mode);
     const sim::Output expected = sim::naive_attention(in);
     DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
-    for (const char* env : {"", "0"}) {  // the planner's choice, then LEAN_ROW_SPLIT=0: whole groups
-      std::optional<ScopedEnv> off;
-      if (*env) off.emplace("LEAN_ROW_SPLIT", env);
+    for (const char* env : {"", "0", "4"}) {  // the planner's choice, whole groups, then forced blocks of group/4 rows
+      std::optional<ScopedEnv> set;
+      if (*env) set.emplace("LEAN_ROW_SPLIT", env);
       INFO("trial " << trial << " LEAN_ROW_SPLIT=" << env);
       check_repeat_and_record(dp, in, LEAN_STREAM_K, 0, expected, [&](const Schedule& s) {
         REQUIRE(s.row_split * s.unit_rows == group);
-        if (*env) REQUIRE(s.row_split == 1);
+        if (*env) REQUIRE(s.row_split == std::max(1, std::atoi(env)));
         split += s.row_split > 1;
       });
     }
@@ -454,6 +454,18 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
   for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH", "LEAN_PDL"}) {  // benchmark overrides
     const ScopedEnv malformed(name, "yes");
     expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, (std::string(name) + " must be 0 or 1").c_str());
+  }
+  for (const char* value : {"two", "-1", "65"}) {
+    const ScopedEnv malformed("LEAN_ROW_SPLIT", value);
+    expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "LEAN_ROW_SPLIT must be an integer in [0, 64]");
+  }
+  {
+    const ScopedEnv malformed("LEAN_MERGE_FANIN", "1x");
+    expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "LEAN_MERGE_FANIN must be an integer");
+  }
+  {
+    const ScopedEnv three("LEAN_ROW_SPLIT", "3");  // the group of lp is 4
+    expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "LEAN_ROW_SPLIT=3 does not divide the group of 4");
   }
   lean_problem bad = lp;
   bad.head_dim = 96;
