@@ -184,9 +184,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_ROW_SPLIT must be an integer in [0, ") + std::to_string(kMaxGroup) +
                                       "], got '" + std::getenv("LEAN_ROW_SPLIT") + "'");
   int row_split = 1;
-  if (policy == LEAN_STREAM_K && n == 0) {
-    n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps);
-    row_split = row_env < 0 ? choose_row_split(p, n, prop.multiProcessorCount) : std::max(1, int(row_env));
+  if (policy == LEAN_STREAM_K) {  // the planner's split for its own grid; LEAN_ROW_SPLIT's for any grid
+    const int whole_grid = n == 0 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps) : n;
+    row_split = row_env >= 0 ? std::max(1, int(row_env)) : n == 0 ? choose_row_split(p, whole_grid, prop.multiProcessorCount) : 1;
     if (p.group_size() % row_split != 0)
       return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT=" + std::to_string(row_split) + " does not divide the group of " +
                                         std::to_string(p.group_size()) + " query heads per KV head");
@@ -194,8 +194,8 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       plan->kernel = find_kernel(p.head_dim, pr->dtype, p.group_size() / row_split);
       if (!plan->kernel) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for a row block");
       if (lean_status st = occupancy()) return st;
-      n = choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps, row_split);
     }
+    if (n == 0) n = row_split > 1 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps, row_split) : whole_grid;
   }
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
   long fanin_env = -1;  // the planner's choice unless the benchmark's tuning override is set

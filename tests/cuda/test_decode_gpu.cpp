@@ -281,13 +281,16 @@ TEST_CASE("row splits of large groups match the replay, repeat bitwise and are r
     const sim::GeneratedInputs in(p, seed, mode);
     const sim::Output expected = sim::naive_attention(in);
     DeviceProblem dp(p, nullptr, seed, mode, Layout{}, rng);
-    for (const char* env : {"", "0", "4"}) {  // the planner's choice, whole groups, then forced blocks of group/4 rows
+    // the planner's choice, whole groups, forced blocks of group/4 rows; then forced at a given grid
+    for (const char* env : {"", "0", "4", "2"}) {
       std::optional<ScopedEnv> set;
       if (*env) set.emplace("LEAN_ROW_SPLIT", env);
-      INFO("trial " << trial << " LEAN_ROW_SPLIT=" << env);
-      check_repeat_and_record(dp, in, LEAN_STREAM_K, 0, expected, [&](const Schedule& s) {
+      const int grid = *env == '2' ? 1 + int(rng() % 300) : 0;
+      INFO("trial " << trial << " LEAN_ROW_SPLIT=" << env << " grid " << grid);
+      check_repeat_and_record(dp, in, LEAN_STREAM_K, grid, expected, [&](const Schedule& s) {
         REQUIRE(s.row_split * s.unit_rows == group);
         if (*env) REQUIRE(s.row_split == std::max(1, std::atoi(env)));
+        if (grid > 0) REQUIRE(s.num_ctas == grid);
         split += s.row_split > 1;
       });
     }

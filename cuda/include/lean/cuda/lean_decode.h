@@ -66,7 +66,7 @@ enum { LEAN_RECORD_MERGE_KERNEL = -2 };
 
 /* grid: stream-K CTAs (0: the planner's choice among co-resident grids on `device`, which may
  * also cut groups of more than 16 query heads into 16-row units where whole groups would leave SMs
- * idle; LEAN_ROW_SPLIT=0 in the environment keeps whole groups, =R forces R blocks), fixed-split splits (0: the
+ * idle; LEAN_ROW_SPLIT=0 in the environment keeps whole groups, =R forces R blocks at any grid), fixed-split splits (0: the
  * FlashAttention-2 heuristic), ignored for no-split. The merge tree's
  * fan-in is the planner's unless the environment sets LEAN_MERGE_FANIN (0: one merge per unit;
  * a tuning override for benchmarks). */
