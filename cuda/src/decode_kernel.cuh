@@ -84,11 +84,6 @@ __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, in
 #endif
 }
 
-__device__ __forceinline__ int64_t globaltimer() {
-  int64_t t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
 __device__ __forceinline__ int32_t smid() {
   int32_t id;
   asm volatile("mov.u32 %0, %%smid;" : "=r"(id));

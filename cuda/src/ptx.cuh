@@ -1,5 +1,6 @@
-// PTX helpers shared by the decode kernel and bench/stream_probe.cu: shared-memory addresses,
-// 16-byte async copies, ldmatrix, and Hopper's mbarriers and proxy fence.
+// PTX helpers shared by the decode kernel, bench/stream_probe.cu and the test kernels in util.cu:
+// shared-memory addresses, 16-byte async copies, ldmatrix, Hopper's mbarriers and proxy fence,
+// and the global timer.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,13 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
                : "memory");
 #endif
 }
+/// Nanoseconds since an arbitrary start, the same clock on every SM (traces, spin loops).
+__device__ __forceinline__ int64_t globaltimer() {
+  int64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
 /// Orders this thread's generic shared-memory writes before later tensor-memory writes there.
 __device__ __forceinline__ void fence_proxy_async() {
 #if __CUDA_ARCH__ >= 900

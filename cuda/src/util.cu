@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "kv_offset.cuh"
+#include "ptx.cuh"
 #include "lean/cuda/util.hpp"
 
 namespace lean::cuda {
@@ -66,11 +67,12 @@ __global__ void read_kernel(const uint4* p, int64_t n, uint32_t* sink) {
   if (x == 0x9e3779b9u) *sink = x;  // practically never true, but the loads cannot be elided
 }
 
-__global__ void spin_kernel(long long ns) {
-  long long t0;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
-  for (long long t = t0; t - t0 < ns;) asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+__device__ void spin_ns(long long ns) {
+  for (const int64_t t0 = globaltimer(); globaltimer() - t0 < ns;) {
+  }
 }
+
+__global__ void spin_kernel(long long ns) { spin_ns(ns); }
 
 // Lets its programmatic dependents launch at once, spins, then copies: a predecessor that
 // writes a decode's inputs late (programmatic-launch tests)
@@ -78,9 +80,7 @@ __global__ void late_copy_kernel(uint4* dst, const uint4* src, int64_t n, long l
 #if __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
-  long long t0;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
-  for (long long t = t0; t - t0 < ns;) asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  spin_ns(ns);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) dst[i] = src[i];
 }
 
