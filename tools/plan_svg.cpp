@@ -34,12 +34,13 @@ std::string plan_svg(const Schedule& s, const std::string& title) {
     if (row_h >= 9 || c % 8 == 0)
       o += fmt::format("<text x='{}' y='{:.1f}' text-anchor='end'>{}</text>\n", left - 6, y + row_h * 0.8, c);
     for (const Segment& seg : segments_of(s, c)) {
+      const Unit un = s.unit(seg.unit);
       o += fmt::format(
           "<rect x='{:.2f}' y='{:.1f}' width='{:.2f}' height='{:.1f}' fill='{}' stroke='{}' stroke-width='{}'>"
           "<title>cta {} unit {} (seq {}, kv head {}, q heads {}-{}) tiles [{}, {}){}</title></rect>\n",
           x(seg.begin), y + 0.5, std::max(0.5, (seg.end - seg.begin) * per_tile), row_h - 1, unit_colour(seg.unit),
-          seg.host ? "black" : "none", seg.host ? 1 : 0, c, seg.unit, s.unit(seg.unit).seq, s.unit(seg.unit).head,
-          s.unit(seg.unit).q_head0, s.unit(seg.unit).q_head0 + s.unit_rows - 1, seg.begin, seg.end, seg.host ? " host" : "");
+          seg.host ? "black" : "none", seg.host ? 1 : 0, c, seg.unit, un.seq, un.head, un.q_head0, un.q_head0 + s.unit_rows - 1,
+          seg.begin, seg.end, seg.host ? " host" : "");
     }
   }
   // merges: a bar from the host row to the last contributor's row, at the unit's end
