@@ -84,6 +84,45 @@ __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, in
 #endif
 }
 
+/// The paged kernel's tensor loads: warp 0 looks up the page of each box of the tile at t0 in its
+/// window (pages of 16 or 32 tokens: several boxes a tile), lane 0 issues the copies.
+template <int D>
+__device__ __forceinline__ void tma_load_paged_tile(const DecodeParams& p, PageWindow& win, int seq, int head, int t0,
+                                                    uint32_t k_dst, uint32_t v_dst, uint64_t* bar, int lane) {
+#if __CUDA_ARCH__ >= 900
+  constexpr int kTile = KernelShape::kTile, kMaxBoxes = kTile / 16;  // pages hold 16 tokens at least
+  const int box = p.tma_box_tokens, boxes = kTile / box;
+  int32_t pages[kMaxBoxes];
+  win.advance(t0 / p.kv.page_size);
+#pragma unroll
+  for (int i = 0; i < kMaxBoxes; ++i)
+    if (i < boxes) pages[i] = win.page((t0 + i * box) / p.kv.page_size);
+  win.refill(p.kv, seq, lane);
+  if (lane != 0) return;
+  const uint32_t b = smem_addr(bar);
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(b), "n"(2 * kTile * D * 2) : "memory");
+#pragma unroll
+  for (int i = 0; i < kMaxBoxes; ++i) {
+    if (i == boxes) break;
+    const int t = t0 + i * box, c2 = t % p.kv.page_size, c3 = pages[i];  // (token in page, page)
+#pragma unroll
+    for (int h = 0; h < D / 64; ++h) {
+      const uint32_t off = h * kTile * 128 + (t - t0) * 128;
+      asm volatile(
+          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+              k_dst + off),
+          "l"(&p.tma_k), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
+          : "memory");
+      asm volatile(
+          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+              v_dst + off),
+          "l"(&p.tma_v), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
+          : "memory");
+    }
+  }
+#endif
+}
+
 __device__ __forceinline__ int32_t smid() {
   int32_t id;
   asm volatile("mov.u32 %0, %%smid;" : "=r"(id));
@@ -109,7 +148,7 @@ struct DecodeConfig {
   static constexpr size_t kSmemBytes = KernelShape::smem_bytes(D, MTiles);  // K, V stages; Q; warp stats
   static_assert(kWarps % MTiles == 0 && kNTiles % 2 == 0 && kDTiles % 2 == 0, "fragment pairs");
   static_assert(size_t(kWarps) * 16 * kOStride * sizeof(float) <= kKvElems * 2 * 2, "warp slices alias the K and V stages");
-  static_assert((kTile * kChunksPerRow) % kThreads == 0, "whole chunks per thread");
+  static_assert((kTile * kChunksPerRow) % kThreads == 0 && (kTile / kWarps * kChunksPerRow) % 32 == 0, "whole chunks a thread");
 
   /// Element offset of (row, col) in a K/V stage, col a multiple of 8: half-planes of 64
   /// columns, [D / 64][tile][64], whose 128-byte rows hold their 16-byte chunks XOR-swizzled by
@@ -270,7 +309,10 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
 
 // ---- the kernel -----------------------------------------------------------------------------
 
-template <int D, typename Elem, int MTiles>
+// kPaged: the instantiation lean_decode launches for a paged cache (a block table); the
+// contiguous one keeps the page-id code out of its loop (a larger loop body slowed every
+// contiguous row by 1-25% on H100, bench/NOTES.md step 42).
+template <int D, typename Elem, int MTiles, bool kPaged>
 __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const __grid_constant__ DecodeParams p) {
   using C = DecodeConfig<D, MTiles>;
   using E = ElemTraits<Elem>;
@@ -341,17 +383,57 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     // Whole tiles by tensor memory access (thread 0); the tile a sequence's end cuts (only ever
     // a segment's last) by cp.async, which zero-fills the rows past the end.
     const int cut_sub = (t_end - t_begin) % C::kTile ? n_sub - 1 : n_sub;
+    // Paged: page ids from each warp's window on the block table (kv_offset.cuh), read a stage
+    // ahead; by cp.async from pages of multiples of 16 tokens each warp copies 16 whole rows,
+    // which lie in one page: one page id a warp and stage.
+    [[maybe_unused]] std::conditional_t<kPaged, PageWindow, int> win;
+    if constexpr (kPaged) win.start(p.kv, un.seq, t_begin, t_end, lane);
     auto load_stage = [&](int sub) {
       const int stage = (fills + sub) % C::kStages;
       const int t0 = t_begin + sub * C::kTile;
       if (p.use_tma) {
         if (sub != cut_sub) {
-          if (tid == 0)
+          // several page-sized boxes a tile: their pages from warp 0's window; one box a tile
+          // (pages of whole tiles): thread 0 looks it up (through the window: 133.0 against 128.1
+          // us at one CTA per SM, H200 page 64, bench/NOTES.md step 42)
+          if constexpr (kPaged) {
+            if (p.tma_box_tokens < C::kTile) {
+              if (warp == 0)
+                tma_load_paged_tile<D>(p, win, un.seq, un.head, t0, smem_addr(sK + size_t(stage) * C::kTile * D),
+                                       smem_addr(sV + size_t(stage) * C::kTile * D), &s_full[stage], lane);
+              return;
+            }
+          }
+          if (tid == 0) {
             tma_load_tile<D>(p, un.seq, un.head, t0, smem_addr(sK + size_t(stage) * C::kTile * D),
                              smem_addr(sV + size_t(stage) * C::kTile * D), &s_full[stage]);
+          }
           return;
         }
         if (tid == 0) mbar_arrive(&s_full[stage]);  // this stage comes by cp.async: complete its phase now
+      }
+      if constexpr (kPaged) {
+        constexpr int kWarpRows = C::kTile / C::kWarps;
+        // (with tensor loads only warp 0 keeps its window moving: their cut tile takes the loop below)
+        if (!p.use_tma && p.kv.page_size % kWarpRows == 0) {
+          const int row0 = warp * kWarpRows, tw = min(t0 + row0, t_end - 1), e = tw / p.kv.page_size;
+          win.advance(e);
+          const int32_t page = win.page(e);
+          win.refill(p.kv, un.seq, lane);
+          const int64_t base = int64_t(page) * p.kv.stride_seq + int64_t(tw - e * p.kv.page_size) * p.kv.stride_token +
+                               int64_t(un.head) * p.kv.stride_head;
+#pragma unroll
+          for (int j = 0; j < kWarpRows * C::kChunksPerRow / 32; ++j) {
+            const int chunk = j * 32 + lane;
+            const int row = row0 + chunk / C::kChunksPerRow, col = (chunk % C::kChunksPerRow) * 8;
+            const bool valid = t0 + row < t_end;  // rows past the end read nothing from an address in the page
+            const int64_t off = (valid ? base + int64_t(row - row0) * p.kv.stride_token : base) + col;
+            const size_t so = size_t(stage) * C::kTile * D + C::kv_index(row, col);
+            cp_async16<D * 2>(smem_addr(sK + so), kbase + off, valid);
+            cp_async16<D * 2>(smem_addr(sV + so), vbase + off, valid);
+          }
+          return;
+        }
       }
 #pragma unroll
       for (int j = 0; j < C::kTile * C::kChunksPerRow / C::kThreads; ++j) {
@@ -597,21 +679,21 @@ cudaError_t launch_kernel(Kernel kernel, int64_t ctas, int threads, size_t smem_
   return cudaLaunchKernelEx(&cfg, kernel, p);
 }
 
-template <int D, typename Elem, int MTiles>
+template <int D, typename Elem, int MTiles, bool kPaged>
 cudaError_t launch_decode(const DecodeParams& p, bool programmatic, cudaStream_t stream) {
   using C = DecodeConfig<D, MTiles>;
-  return launch_kernel(decode_kernel<D, Elem, MTiles>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
+  return launch_kernel(decode_kernel<D, Elem, MTiles, kPaged>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
 }
 
-template <int D, typename Elem, int MTiles>
+template <int D, typename Elem, int MTiles, bool kPaged>
 KernelEntry kernel_entry() {
   using C = DecodeConfig<D, MTiles>;
   const lean_dtype dt = std::is_same_v<Elem, __half> ? LEAN_FP16 : LEAN_BF16;
-  return KernelEntry{D, dt, MTiles, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles>), C::kSmemBytes, C::kTile,
-                     &launch_decode<D, Elem, MTiles>};
+  return KernelEntry{D,       dt,        MTiles, kPaged, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles, kPaged>),
+                     C::kSmemBytes, C::kTile, &launch_decode<D, Elem, MTiles, kPaged>};
 }
 
 }  // namespace lean::cuda
 
-#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT) \
-  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT>();
+#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT, PAGED) \
+  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT, PAGED>();

@@ -40,11 +40,12 @@ struct DecodeParams {
   CUtensorMap tma_k, tma_v;
 };
 
-/// One compiled kernel: head dim x element type x m-tiles (16 query rows each).
+/// One compiled kernel: head dim x element type x m-tiles (16 query rows each) x cache layout.
 struct KernelEntry {
   int head_dim;
   lean_dtype dtype;
   int m_tiles;
+  bool paged;  // for a cache read through a block table (lean_kv::block_table), else contiguous
   const void* func;
   size_t smem_bytes;
   int tile_tokens;  // tokens per shared-memory stage; tile_kv must be a multiple
@@ -52,11 +53,11 @@ struct KernelEntry {
   cudaError_t (*launch)(const DecodeParams& p, bool programmatic, cudaStream_t stream);
 };
 
-template <int D, typename Elem, int MTiles>
+template <int D, typename Elem, int MTiles, bool kPaged>
 KernelEntry kernel_entry();
 
 /// Every instantiation built into this library; null-terminated scan in the launcher.
-const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group);
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool paged);
 
 /// The separate merge (Schedule::separate_merge): one CTA per (unit, query row), launched after
 /// the decode kernel on the same stream (cuda/src/combine.cu).

@@ -87,18 +87,20 @@ bool encode_kv_maps(DecodeParams& d, const lean_kv& kv, int head_dim, int kv_hea
 
 }  // namespace
 
-const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group) {
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool paged) {
+#define LEAN_KERNEL_PAIR(D, E, MT) kernel_entry<D, E, MT, false>(), kernel_entry<D, E, MT, true>()
   static const KernelEntry table[] = {
-      kernel_entry<64, __half, 1>(),          kernel_entry<64, __half, 2>(),          kernel_entry<64, __half, 4>(),
-      kernel_entry<64, __nv_bfloat16, 1>(),   kernel_entry<64, __nv_bfloat16, 2>(),   kernel_entry<64, __nv_bfloat16, 4>(),
-      kernel_entry<128, __half, 1>(),         kernel_entry<128, __half, 2>(),         kernel_entry<128, __half, 4>(),
-      kernel_entry<128, __nv_bfloat16, 1>(),  kernel_entry<128, __nv_bfloat16, 2>(),  kernel_entry<128, __nv_bfloat16, 4>(),
-      kernel_entry<256, __half, 1>(),         kernel_entry<256, __half, 2>(),
-      kernel_entry<256, __nv_bfloat16, 1>(),  kernel_entry<256, __nv_bfloat16, 2>(),
+      LEAN_KERNEL_PAIR(64, __half, 1),          LEAN_KERNEL_PAIR(64, __half, 2),          LEAN_KERNEL_PAIR(64, __half, 4),
+      LEAN_KERNEL_PAIR(64, __nv_bfloat16, 1),   LEAN_KERNEL_PAIR(64, __nv_bfloat16, 2),   LEAN_KERNEL_PAIR(64, __nv_bfloat16, 4),
+      LEAN_KERNEL_PAIR(128, __half, 1),         LEAN_KERNEL_PAIR(128, __half, 2),         LEAN_KERNEL_PAIR(128, __half, 4),
+      LEAN_KERNEL_PAIR(128, __nv_bfloat16, 1),  LEAN_KERNEL_PAIR(128, __nv_bfloat16, 2),  LEAN_KERNEL_PAIR(128, __nv_bfloat16, 4),
+      LEAN_KERNEL_PAIR(256, __half, 1),         LEAN_KERNEL_PAIR(256, __half, 2),
+      LEAN_KERNEL_PAIR(256, __nv_bfloat16, 1),  LEAN_KERNEL_PAIR(256, __nv_bfloat16, 2),
   };
+#undef LEAN_KERNEL_PAIR
   const int m_tiles = group > kMaxGroup ? 0 : KernelShape::m_tiles(group);
   for (const KernelEntry& k : table)
-    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles) return &k;
+    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles && k.paged == paged) return &k;
   return nullptr;
 }
 
@@ -110,7 +112,8 @@ using namespace lean::cuda;
 struct lean_plan_s {
   Problem problem;
   Plan plan;
-  const KernelEntry* kernel = nullptr;
+  const KernelEntry* kernel = nullptr;  // the variant for the cache the problem names (kv_page_size): it plans the grid
+  const KernelEntry* variants[2] = {};   // contiguous, paged: lean_decode launches the one for the cache it gets
   bool hopper = false;  // compute capability >= 9.0: tensor loads and programmatic launches
   bool early_merge_launch = true;  // the decode kernel triggers the merge kernel's launch at its start
   bool programmatic = false;  // the decode kernel launches as a programmatic dependent of the stream's previous kernel
@@ -148,8 +151,12 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (pr->batch > 0) p.seq_lens.assign(pr->seq_lens, pr->seq_lens + pr->batch);
   const std::string err = problem_error(p);
   if (!err.empty()) return fail(LEAN_ERR_INVALID, "lean_plan_create: invalid problem: " + err);
-  plan->kernel = find_kernel(p.head_dim, pr->dtype, p.group_size());
-  if (!plan->kernel)
+  auto pick_kernels = [&](int rows) {  // both variants for units of `rows` query heads
+    for (bool paged : {false, true}) plan->variants[paged] = find_kernel(p.head_dim, pr->dtype, rows, paged);
+    plan->kernel = plan->variants[p.kv_page_size > 0];
+    return plan->variants[0] && plan->variants[1];
+  };
+  if (!pick_kernels(p.group_size()))
     return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for head_dim " + std::to_string(p.head_dim) + " with " +
                                           std::to_string(p.group_size()) + " query heads per kv head (head_dim 256 supports up to 32)");
   if (p.tile_kv % plan->kernel->tile_tokens != 0)
@@ -164,7 +171,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     int prev = 0;
     cudaGetDevice(&prev);
     cudaSetDevice(device);
-    cudaError_t err = cudaFuncSetAttribute(plan->kernel->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(plan->kernel->smem_bytes));
+    cudaError_t err = cudaSuccess;
+    for (const KernelEntry* k : plan->variants)
+      if (err == cudaSuccess) err = cudaFuncSetAttribute(k->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(k->smem_bytes));
     if (err == cudaSuccess)
       err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
     cudaSetDevice(prev);
@@ -191,8 +200,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT=" + std::to_string(row_split) + " does not divide the group of " +
                                         std::to_string(p.group_size()) + " query heads per KV head");
     if (row_split > 1) {  // units of unit_rows query heads: their kernel, and the grid for them
-      plan->kernel = find_kernel(p.head_dim, pr->dtype, p.group_size() / row_split);
-      if (!plan->kernel) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for a row block");
+      if (!pick_kernels(p.group_size() / row_split)) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for a row block");
       if (lean_status st = occupancy()) return st;
     }
     if (n == 0) n = row_split > 1 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps, row_split) : whole_grid;
@@ -348,7 +356,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   const bool merge_kernel = d.sched.separate_merge && d.num_split_units > 0;
   d.early_merge_launch = plan->early_merge_launch && merge_kernel;
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
-  cudaError_t e = plan->kernel->launch(d, plan->programmatic, stream);
+  cudaError_t e = plan->variants[kv->block_table != nullptr]->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {
     e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);

@@ -328,12 +328,13 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   Problem ragged = make_uniform(4, 32, 8, 128, 0);
   ragged.seq_lens = {131072, 2000, 3000, 4000};
   REQUIRE(choose_stream_k_grid(ragged, 132, 2, 3350) > 132);
-  // a paged cache by cp.async: page lookups lengthen each stage, so two CTAs per SM, units in
-  // equal pieces; pages of whole tiles come by tensor loads and keep one per SM
+  // a paged cache by cp.async reads its page ids a stage ahead: one CTA per SM, units in equal
+  // pieces; by tensor loads in several page-sized boxes a tile, two per SM; pages of whole tiles
+  // come by tensor loads, one box a tile, and keep one per SM
   Problem paged = make_uniform(8, 32, 8, 128, 16384);
   paged.kv_page_size = 16;
   REQUIRE_FALSE(prefer_tensor_loads(3350, 132, 16));
-  REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 256);
+  REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 128);
   REQUIRE(choose_stream_k_grid(paged, 132, 2, 4800) == 256);  // tensor loads, four boxes a tile
   paged.kv_page_size = 64;
   REQUIRE(prefer_tensor_loads(3350, 132, 64));

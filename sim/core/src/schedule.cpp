@@ -150,12 +150,13 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   // cp.async, but won once tiles came by tensor loads (prefer_tensor_loads: b16 GQA 4k 73.8 ->
   // 64.6 us, 512k MHA 1926 -> 1912, MQA 128k 38.0 -> 31.0; step 26). Ragged batches and short
   // units keep two per SM, which hide each other's epilogues. Head dim 64, whose stages hold
-  // half the bytes, and paged caches whose tiles span several pages (a lookup per page, and
-  // small tensor-load boxes) take two CTAs per SM in equal pieces the same way (step 30; H100:
-  // d64 64k 357.6 us at G=256 against 375.9 at 128 and 387.5 at 384, b8 GQA 16k page 16 187.4
-  // at 256 against 238.1 at 128 and 193.4 at 264; H200: d64 239.4 at 256 against 281.0 at 128
-  // and 249.4 at 396, page 16 131.6 at 256 against 232.0 at 128). Pages of whole tiles come by
-  // tensor loads, one copy per page, and keep one per SM (H100 page 64: 184.4 us at G=128).
+  // half the bytes, and paged caches whose tiles come by tensor loads in several page-sized
+  // boxes take two CTAs per SM in equal pieces the same way (step 30; H100: d64 64k 357.6 us at
+  // G=256 against 375.9 at 128 and 387.5 at 384; H200: d64 239.4 at 256 against 281.0 at 128 and
+  // 249.4 at 396, page 16 126.4 at 256 against 226.6 at 128, step 42). Small pages by cp.async,
+  // their page ids read a stage ahead, and pages of whole tiles (one box a tile) keep one per SM
+  // (H100 b8 GQA 16k: page 16 185.0 us at G=128 against 185.2 at 256, page 32 183.0 against
+  // 185.2, step 42; page 64 184.4 at 128).
   auto whole_pieces = [&](int64_t g) {  // aligned, or each CTA whole units of >= kLongUnitTiles tiles
     return aligned(g) || (uniform && units % g == 0 && max_unit >= kLongUnitTiles);
   };
@@ -166,8 +167,8 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   const bool equal_pieces_rule = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads);
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
-  const bool lookups = p.kv_page_size > 0 && p.kv_page_size % 64 != 0;  // several pages a tile
-  const int64_t per_sm = p.head_dim < 128 || lookups ? 2 : 1;
+  const bool page_boxes = tensor_loads && p.kv_page_size > 0 && p.kv_page_size % 64 != 0;  // several boxes a tile
+  const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   if (equal_pieces_rule && uniform)
     for (int64_t g = std::min<int64_t>(per_sm * num_sms, slots); 4 * g >= 3 * per_sm * num_sms; --g)
       if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);

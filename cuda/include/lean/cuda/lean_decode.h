@@ -40,7 +40,8 @@ typedef struct {
   int tile_kv;                  /* tokens per schedule tile, a multiple of 64; 0: 64 */
   const int64_t* seq_lens;      /* host [batch]; 0 allowed */
   int kv_page_size;             /* 0: the cache lean_decode sees is contiguous; else its page size.
-                                   A hint: paged caches keep two CTAs per SM to hide page lookups */
+                                   A hint for the grid: pages of 16 or 32 tokens by tensor loads
+                                   keep two CTAs per SM */
 } lean_problem;
 
 /* K and V: element offsets of token t of sequence b, kv head h, dim d (d contiguous):
