@@ -42,10 +42,10 @@ run)
     echo "$tool: exit $rc, $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$tool.log" | tail -1)"
     [ $rc -eq 0 ] || status=1
   done
-  echo "== disassembly facts (d128 fp16 kernel, sm_90a)"
+  echo "== disassembly facts (d128 fp16 kernel for contiguous caches, sm_90a)"
   if command -v cuobjdump >/dev/null; then
     cuobjdump -sass -arch sm_90a "$BIN/liblean_cuda.so" 2>/dev/null |
-      awk '/Function : .*decode_kernelILi128E6__halfLi1E/{on=1;next} /Function :/{on=0} on' |
+      awk '/Function : .*decode_kernelILi128E6__halfLi1ELb0E/{on=1;next} /Function :/{on=0} on' |
       grep -oE "HMMA\.[0-9A-Z.]+|LDGSTS[.A-Z0-9]*|UTMALDG[.A-Z0-9]*|SYNCS[.A-Z0-9]*|LDSM[.A-Z0-9]*|MUFU\.EX2|LDL[.A-Z0-9]*|STL[.A-Z0-9]*|RED[.A-Z0-9]*|ATOMG[.A-Z0-9]*|MEMBAR[.A-Z]*" |
       sort | uniq -c | tee "$OUT/sass_d128_fp16.txt"
   fi

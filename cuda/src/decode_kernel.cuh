@@ -84,7 +84,7 @@ __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, in
 #endif
 }
 
-/// The paged kernel's tensor loads: warp 0 looks up the page of each box of the tile at t0 in its
+/// The page-window kernel's tensor loads: warp 0 looks up the page of each box of the tile at t0 in its
 /// window (pages of 16 or 32 tokens: several boxes a tile), lane 0 issues the copies.
 template <int D>
 __device__ __forceinline__ void tma_load_paged_tile(const DecodeParams& p, PageWindow& win, int seq, int head, int t0,
@@ -309,10 +309,12 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
 
 // ---- the kernel -----------------------------------------------------------------------------
 
-// kPaged: the instantiation lean_decode launches for a paged cache (a block table); the
-// contiguous one keeps the page-id code out of its loop (a larger loop body slowed every
-// contiguous row by 1-25% on H100, bench/NOTES.md step 42).
-template <int D, typename Elem, int MTiles, bool kPaged>
+// kPageWindows: the instantiation lean_decode launches for a paged cache whose pages are smaller
+// than a tile (or do not divide into tiles): it reads page ids from per-warp windows. The other
+// keeps that code out of its loop (a larger loop body slowed every contiguous row by 1-25% on
+// H100) and serves contiguous caches and pages of whole tiles, one page id a tile (through a
+// window: H200 page 64 at one CTA per SM 133.0 against 128.1 us; bench/NOTES.md step 42).
+template <int D, typename Elem, int MTiles, bool kPageWindows>
 __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const __grid_constant__ DecodeParams p) {
   using C = DecodeConfig<D, MTiles>;
   using E = ElemTraits<Elem>;
@@ -386,23 +388,18 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     // Paged: page ids from each warp's window on the block table (kv_offset.cuh), read a stage
     // ahead; by cp.async from pages of multiples of 16 tokens each warp copies 16 whole rows,
     // which lie in one page: one page id a warp and stage.
-    [[maybe_unused]] std::conditional_t<kPaged, PageWindow, int> win;
-    if constexpr (kPaged) win.start(p.kv, un.seq, t_begin, t_end, lane);
+    [[maybe_unused]] std::conditional_t<kPageWindows, PageWindow, int> win;
+    if constexpr (kPageWindows) win.start(p.kv, un.seq, t_begin, t_end, lane);
     auto load_stage = [&](int sub) {
       const int stage = (fills + sub) % C::kStages;
       const int t0 = t_begin + sub * C::kTile;
       if (p.use_tma) {
         if (sub != cut_sub) {
-          // several page-sized boxes a tile: their pages from warp 0's window; one box a tile
-          // (pages of whole tiles): thread 0 looks it up (through the window: 133.0 against 128.1
-          // us at one CTA per SM, H200 page 64, bench/NOTES.md step 42)
-          if constexpr (kPaged) {
-            if (p.tma_box_tokens < C::kTile) {
-              if (warp == 0)
-                tma_load_paged_tile<D>(p, win, un.seq, un.head, t0, smem_addr(sK + size_t(stage) * C::kTile * D),
-                                       smem_addr(sV + size_t(stage) * C::kTile * D), &s_full[stage], lane);
-              return;
-            }
+          if constexpr (kPageWindows) {  // several page-sized boxes a tile, from warp 0's window
+            if (warp == 0)
+              tma_load_paged_tile<D>(p, win, un.seq, un.head, t0, smem_addr(sK + size_t(stage) * C::kTile * D),
+                                     smem_addr(sV + size_t(stage) * C::kTile * D), &s_full[stage], lane);
+            return;
           }
           if (tid == 0) {
             tma_load_tile<D>(p, un.seq, un.head, t0, smem_addr(sK + size_t(stage) * C::kTile * D),
@@ -412,7 +409,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
         }
         if (tid == 0) mbar_arrive(&s_full[stage]);  // this stage comes by cp.async: complete its phase now
       }
-      if constexpr (kPaged) {
+      if constexpr (kPageWindows) {
         constexpr int kWarpRows = C::kTile / C::kWarps;
         // (with tensor loads only warp 0 keeps its window moving: their cut tile takes the loop below)
         if (!p.use_tma && p.kv.page_size % kWarpRows == 0) {
@@ -679,21 +676,21 @@ cudaError_t launch_kernel(Kernel kernel, int64_t ctas, int threads, size_t smem_
   return cudaLaunchKernelEx(&cfg, kernel, p);
 }
 
-template <int D, typename Elem, int MTiles, bool kPaged>
+template <int D, typename Elem, int MTiles, bool kPageWindows>
 cudaError_t launch_decode(const DecodeParams& p, bool programmatic, cudaStream_t stream) {
   using C = DecodeConfig<D, MTiles>;
-  return launch_kernel(decode_kernel<D, Elem, MTiles, kPaged>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
+  return launch_kernel(decode_kernel<D, Elem, MTiles, kPageWindows>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
 }
 
-template <int D, typename Elem, int MTiles, bool kPaged>
+template <int D, typename Elem, int MTiles, bool kPageWindows>
 KernelEntry kernel_entry() {
   using C = DecodeConfig<D, MTiles>;
   const lean_dtype dt = std::is_same_v<Elem, __half> ? LEAN_FP16 : LEAN_BF16;
-  return KernelEntry{D,       dt,        MTiles, kPaged, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles, kPaged>),
-                     C::kSmemBytes, C::kTile, &launch_decode<D, Elem, MTiles, kPaged>};
+  return KernelEntry{D,       dt,        MTiles, kPageWindows, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles, kPageWindows>),
+                     C::kSmemBytes, C::kTile, &launch_decode<D, Elem, MTiles, kPageWindows>};
 }
 
 }  // namespace lean::cuda
 
-#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT, PAGED) \
-  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT, PAGED>();
+#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT, PAGE_WINDOWS) \
+  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT, PAGE_WINDOWS>();

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "lean/cuda/lean_decode.h"
+#include "lean/kernel_shape.hpp"
 #include "lean/schedule.hpp"
 
 namespace lean::cuda {
@@ -45,7 +46,7 @@ struct KernelEntry {
   int head_dim;
   lean_dtype dtype;
   int m_tiles;
-  bool paged;  // for a cache read through a block table (lean_kv::block_table), else contiguous
+  bool page_windows;  // for pages smaller than a tile (uses_page_windows), else contiguous or pages of whole tiles
   const void* func;
   size_t smem_bytes;
   int tile_tokens;  // tokens per shared-memory stage; tile_kv must be a multiple
@@ -53,11 +54,15 @@ struct KernelEntry {
   cudaError_t (*launch)(const DecodeParams& p, bool programmatic, cudaStream_t stream);
 };
 
-template <int D, typename Elem, int MTiles, bool kPaged>
+template <int D, typename Elem, int MTiles, bool kPageWindows>
 KernelEntry kernel_entry();
 
 /// Every instantiation built into this library; null-terminated scan in the launcher.
-const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool paged);
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool page_windows);
+
+/// Whether a cache of pages of `page_size` tokens (0: contiguous) takes the page-window kernel:
+/// pages that are not whole tiles.
+inline bool uses_page_windows(int page_size) { return page_size > 0 && page_size % KernelShape::kTile != 0; }
 
 /// The separate merge (Schedule::separate_merge): one CTA per (unit, query row), launched after
 /// the decode kernel on the same stream (cuda/src/combine.cu).

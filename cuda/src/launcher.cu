@@ -87,7 +87,7 @@ bool encode_kv_maps(DecodeParams& d, const lean_kv& kv, int head_dim, int kv_hea
 
 }  // namespace
 
-const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool paged) {
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool page_windows) {
 #define LEAN_KERNEL_PAIR(D, E, MT) kernel_entry<D, E, MT, false>(), kernel_entry<D, E, MT, true>()
   static const KernelEntry table[] = {
       LEAN_KERNEL_PAIR(64, __half, 1),          LEAN_KERNEL_PAIR(64, __half, 2),          LEAN_KERNEL_PAIR(64, __half, 4),
@@ -100,7 +100,7 @@ const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool p
 #undef LEAN_KERNEL_PAIR
   const int m_tiles = group > kMaxGroup ? 0 : KernelShape::m_tiles(group);
   for (const KernelEntry& k : table)
-    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles && k.paged == paged) return &k;
+    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles && k.page_windows == page_windows) return &k;
   return nullptr;
 }
 
@@ -113,7 +113,7 @@ struct lean_plan_s {
   Problem problem;
   Plan plan;
   const KernelEntry* kernel = nullptr;  // the variant for the cache the problem names (kv_page_size): it plans the grid
-  const KernelEntry* variants[2] = {};   // contiguous, paged: lean_decode launches the one for the cache it gets
+  const KernelEntry* variants[2] = {};   // without, with page windows: lean_decode launches the one for the cache it gets
   bool hopper = false;  // compute capability >= 9.0: tensor loads and programmatic launches
   bool early_merge_launch = true;  // the decode kernel triggers the merge kernel's launch at its start
   bool programmatic = false;  // the decode kernel launches as a programmatic dependent of the stream's previous kernel
@@ -152,8 +152,8 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   const std::string err = problem_error(p);
   if (!err.empty()) return fail(LEAN_ERR_INVALID, "lean_plan_create: invalid problem: " + err);
   auto pick_kernels = [&](int rows) {  // both variants for units of `rows` query heads
-    for (bool paged : {false, true}) plan->variants[paged] = find_kernel(p.head_dim, pr->dtype, rows, paged);
-    plan->kernel = plan->variants[p.kv_page_size > 0];
+    for (bool windows : {false, true}) plan->variants[windows] = find_kernel(p.head_dim, pr->dtype, rows, windows);
+    plan->kernel = plan->variants[uses_page_windows(p.kv_page_size)];
     return plan->variants[0] && plan->variants[1];
   };
   if (!pick_kernels(p.group_size()))
@@ -356,7 +356,8 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   const bool merge_kernel = d.sched.separate_merge && d.num_split_units > 0;
   d.early_merge_launch = plan->early_merge_launch && merge_kernel;
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
-  cudaError_t e = plan->variants[kv->block_table != nullptr]->launch(d, plan->programmatic, stream);
+  const bool windows = kv->block_table && uses_page_windows(kv->page_size);
+  cudaError_t e = plan->variants[windows]->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {
     e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);
