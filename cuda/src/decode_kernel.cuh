@@ -382,13 +382,14 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
 
     const Elem* kbase = static_cast<const Elem*>(p.kv.k);
     const Elem* vbase = static_cast<const Elem*>(p.kv.v);
-    // Whole tiles by tensor memory access (thread 0); the tile a sequence's end cuts (only ever
-    // a segment's last) by cp.async, which zero-fills the rows past the end.
+    // Whole tiles by tensor memory access (thread 0; warp 0 with page windows); the tile a
+    // sequence's end cuts (only ever a segment's last) by cp.async, which zero-fills the rows
+    // past the end.
     const int cut_sub = (t_end - t_begin) % C::kTile ? n_sub - 1 : n_sub;
     // Paged: page ids from each warp's window on the block table (kv_offset.cuh), read a stage
     // ahead; by cp.async from pages of multiples of 16 tokens each warp copies 16 whole rows,
     // which lie in one page: one page id a warp and stage.
-    [[maybe_unused]] std::conditional_t<kPageWindows, PageWindow, int> win;
+    [[maybe_unused]] std::conditional_t<kPageWindows, PageWindow, int> win;  // an unused int without windows
     if constexpr (kPageWindows) win.start(p.kv, un.seq, t_begin, t_end, lane);
     auto load_stage = [&](int sub) {
       const int stage = (fills + sub) % C::kStages;
