@@ -54,8 +54,30 @@ template <> struct ElemTraits<__nv_bfloat16> {
 
 // ---- tile loads by tensor memory access, timers (PTX helpers: ptx.cuh) ----------------------
 
-/// Thread 0 of a CTA: the whole K and V tile at token t0 into one stage, completing on `bar`.
-/// Half-planes of 64 dims (the 128-byte swizzle's widest box), rows of 128 bytes.
+/// One box of a K/V tile: the D dims of the rows at (token c2, sequence or page c3) into both
+/// stages at byte offset row_off, in half-planes of 64 dims (the 128-byte swizzle's widest box),
+/// completing on the mbarrier at shared address b.
+template <int D>
+__device__ __forceinline__ void tma_load_box(const DecodeParams& p, int head, int c2, int c3, uint32_t k_dst, uint32_t v_dst,
+                                             uint32_t row_off, uint32_t b) {
+#pragma unroll
+  for (int h = 0; h < D / 64; ++h) {
+    const uint32_t off = h * KernelShape::kTile * 128 + row_off;
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+            k_dst + off),
+        "l"(&p.tma_k), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
+        : "memory");
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+            v_dst + off),
+        "l"(&p.tma_v), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
+        : "memory");
+  }
+}
+
+/// Thread 0 of a CTA: the whole K and V tile at token t0 into one stage, completing on `bar`,
+/// in boxes of tma_box_tokens rows.
 template <int D>
 __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, int head, int t0, uint32_t k_dst, uint32_t v_dst,
                                               uint64_t* bar) {
@@ -66,20 +88,7 @@ __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, in
   for (int t = t0; t < t0 + kTile; t += p.tma_box_tokens) {
     int c2 = t, c3 = seq;  // (token, sequence), or (token in page, page)
     if (p.kv.block_table) c3 = page_of(p.kv, seq, t), c2 = t % p.kv.page_size;
-#pragma unroll
-    for (int h = 0; h < D / 64; ++h) {
-      const uint32_t off = h * kTile * 128 + (t - t0) * 128;
-      asm volatile(
-          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
-              k_dst + off),
-          "l"(&p.tma_k), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
-          : "memory");
-      asm volatile(
-          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
-              v_dst + off),
-          "l"(&p.tma_v), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
-          : "memory");
-    }
+    tma_load_box<D>(p, head, c2, c3, k_dst, v_dst, (t - t0) * 128, b);
   }
 #endif
 }
@@ -105,20 +114,7 @@ __device__ __forceinline__ void tma_load_paged_tile(const DecodeParams& p, PageW
   for (int i = 0; i < kMaxBoxes; ++i) {
     if (i == boxes) break;
     const int t = t0 + i * box, c2 = t % p.kv.page_size, c3 = pages[i];  // (token in page, page)
-#pragma unroll
-    for (int h = 0; h < D / 64; ++h) {
-      const uint32_t off = h * kTile * 128 + (t - t0) * 128;
-      asm volatile(
-          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
-              k_dst + off),
-          "l"(&p.tma_k), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
-          : "memory");
-      asm volatile(
-          "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
-              v_dst + off),
-          "l"(&p.tma_v), "r"(h * 64), "r"(head), "r"(c2), "r"(c3), "r"(b)
-          : "memory");
-    }
+    tma_load_box<D>(p, head, c2, c3, k_dst, v_dst, (t - t0) * 128, b);
   }
 #endif
 }
