@@ -9,7 +9,6 @@
 #include <cstdint>
 
 #include "lean/cuda/lean_decode.h"
-#include "lean/kernel_shape.hpp"
 #include "lean/schedule.hpp"
 
 namespace lean::cuda {
@@ -46,7 +45,7 @@ struct KernelEntry {
   int head_dim;
   lean_dtype dtype;
   int m_tiles;
-  bool page_windows;  // for pages smaller than a tile (uses_page_windows), else contiguous or pages of whole tiles
+  bool page_windows;  // for pages smaller than a tile (KernelShape::uses_page_windows), else contiguous or pages of whole tiles
   const void* func;
   size_t smem_bytes;
   int tile_tokens;  // tokens per shared-memory stage; tile_kv must be a multiple
@@ -59,10 +58,6 @@ KernelEntry kernel_entry();
 
 /// Every instantiation built into this library; null-terminated scan in the launcher.
 const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool page_windows);
-
-/// Whether a cache of pages of `page_size` tokens (0: contiguous) takes the page-window kernel:
-/// pages that are not whole tiles.
-inline bool uses_page_windows(int page_size) { return page_size > 0 && page_size % KernelShape::kTile != 0; }
 
 /// The separate merge (Schedule::separate_merge): one CTA per (unit, query row), launched after
 /// the decode kernel on the same stream (cuda/src/combine.cu).

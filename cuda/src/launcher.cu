@@ -153,7 +153,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (!err.empty()) return fail(LEAN_ERR_INVALID, "lean_plan_create: invalid problem: " + err);
   auto pick_kernels = [&](int rows) {  // both variants for units of `rows` query heads
     for (bool windows : {false, true}) plan->variants[windows] = find_kernel(p.head_dim, pr->dtype, rows, windows);
-    plan->kernel = plan->variants[uses_page_windows(p.kv_page_size)];
+    plan->kernel = plan->variants[KernelShape::uses_page_windows(p.kv_page_size)];
     return plan->variants[0] && plan->variants[1];
   };
   if (!pick_kernels(p.group_size()))
@@ -356,7 +356,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   const bool merge_kernel = d.sched.separate_merge && d.num_split_units > 0;
   d.early_merge_launch = plan->early_merge_launch && merge_kernel;
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
-  const bool windows = kv->block_table && uses_page_windows(kv->page_size);
+  const bool windows = kv->block_table && KernelShape::uses_page_windows(kv->page_size);
   cudaError_t e = plan->variants[windows]->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {

@@ -167,7 +167,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   const bool equal_pieces_rule = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads);
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
-  const bool page_boxes = tensor_loads && p.kv_page_size > 0 && p.kv_page_size % 64 != 0;  // several boxes a tile
+  const bool page_boxes = tensor_loads && KernelShape::uses_page_windows(p.kv_page_size);  // several boxes a tile
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   if (equal_pieces_rule && uniform)
     for (int64_t g = std::min<int64_t>(per_sm * num_sms, slots); 4 * g >= 3 * per_sm * num_sms; --g)

@@ -26,6 +26,10 @@ struct KernelShape {
     return 2 * size_t(stages(head_dim)) * kTile * head_dim * 2 + size_t(16 * mt) * (head_dim + 8) * 2 +
            2 * kWarps * 16 * sizeof(float) + 2 * 16 * mt * sizeof(float) + 1024;  // + 1024: stages aligned to 1 KB
   }
+  /// Whether pages of `page_size` tokens (0: a contiguous cache) are not whole tiles: the decode
+  /// kernel then reads their page ids from per-warp windows (its kPageWindows instantiation), and
+  /// tensor loads bring a tile in several page-sized boxes.
+  static constexpr bool uses_page_windows(int page_size) { return page_size > 0 && page_size % kTile != 0; }
   /// Co-resident CTAs per SM as shared memory allows (the launcher asks CUDA for the truth).
   static constexpr int ctas_per_sm_estimate(int head_dim, int group) {
     const int by_smem = int(kSmemPerSm / (smem_bytes(head_dim, m_tiles(group)) + 1024));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lean/hd.hpp"
+#include "lean/kernel_shape.hpp"
 #include "lean/problem.hpp"
 
 namespace lean {
@@ -278,7 +279,7 @@ inline constexpr double kOnePerSmGbps = 30.0;
 /// lookup per row (H100, b8 GQA 16k page 64: 184.4 us at G=128 against 188.1 by cp.async at its
 /// best grid, 256; page 16, four small boxes a tile, lost: 196.4 against 188.6; step 30).
 inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0) {
-  return peak_gbps > kOnePerSmGbps * num_sms || (page_size > 0 && page_size % 64 == 0);
+  return peak_gbps > kOnePerSmGbps * num_sms || (page_size > 0 && !KernelShape::uses_page_windows(page_size));
 }
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
