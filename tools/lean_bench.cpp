@@ -14,6 +14,7 @@
 
 #include "lean/cuda/lean_decode.h"
 #include "bench_matrix.hpp"
+#include "case_spec.hpp"
 #include "lean/cuda/util.hpp"
 #include <nlohmann/json.hpp>
 
@@ -198,8 +199,10 @@ int main(int argc, char** argv) {
   std::vector<int> sweep;
   app.add_option("--sweep-grid", sweep, "also time stream-K at these grid sizes (an experiment; printed as 'sweep ...' lines)")->delimiter(',');
   app.add_option("--trace-dir", trace_dir, "also record one traced stream-K run per row as <dir>/trace_<row>.json");
-  std::string only;
+  std::string only, case_text;
   app.add_option("--only", only, "time only the rows whose description contains this text, e.g. 'd=64'");
+  app.add_option("--case", case_text, "time this one problem instead of a matrix, as key=value pairs (golden/cases.txt's keys), "
+                                      "e.g. 'b=1 hq=32 hk=8 d=128 lens=65536'");
   std::string layout = "bshd";
   app.add_option("--layout", layout, "K/V layout: bshd ([batch, token, head, dim], the peers') | bhsd (head-major)")
       ->check(CLI::IsMember({"bshd", "bhsd"}))
@@ -212,6 +215,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"shuffled", "sequential"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  std::vector<Problem> problems;
+  try {
+    if (case_text.empty()) {
+      problems = tools::bench_matrix(which);
+    } else {
+      const tools::CaseSpec c = tools::parse_case_line("--case " + case_text);
+      if (c.problem.dtype != DType::fp16) throw Error("lean_bench times fp16 only, got dtype=" + std::string(to_string(c.problem.dtype)));
+      if (c.problem.kv_page_size > 0 && page == 0) page = c.problem.kv_page_size;
+      problems = {c.problem};
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lean_bench: %s\n", e.what());
+    return 2;
+  }
   if (page > 0 && layout == "bhsd") {
     std::fprintf(stderr, "lean_bench: --page needs --layout bshd (pages hold [page, kv head, dim])\n");
     return 2;
@@ -230,7 +247,7 @@ int main(int argc, char** argv) {
   std::printf("ceilings: read %.0f GB/s (16-byte loads, 4 GiB), copy %.0f GB/s (read+write, 2 GiB)\n", read_gbps, copy_gbps);
 
   std::vector<Row> rows;
-  for (const Problem& p : tools::bench_matrix(which)) {
+  for (const Problem& p : problems) {
     if (!only.empty() && describe(p).find(only) == std::string::npos) continue;
     Inputs in = make_inputs(p, size_t(prop.l2CacheSize), layout == "bhsd", page, page_order == "shuffled");
     const lean_problem lp{p.batch, p.num_q_heads, p.num_kv_heads, p.head_dim, LEAN_FP16, 0.f, 64, p.seq_lens.data(), page};
