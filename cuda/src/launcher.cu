@@ -239,7 +239,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   // stay faster by cp.async (512k at G = 128: 2737 vs 2757 us). So do row blocks, which stream
   // the same tiles (H100 MQA 16k: 11.9 vs 12.6 us, step 40). No split always takes them: our
   // baseline should be our best.
-  const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size) || policy == LEAN_NO_SPLIT ||
+  const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size, p.head_dim) || policy == LEAN_NO_SPLIT ||
                             4 * s.num_ctas < 3 * prop.multiProcessorCount || s.row_split > 1;
   plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
   if (s.num_ctas > prop.maxGridSize[0]) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: grid exceeds the device's limit");

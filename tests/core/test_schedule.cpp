@@ -339,6 +339,22 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   paged.kv_page_size = 64;
   REQUIRE(prefer_tensor_loads(3350, 132, 64));
   REQUIRE(choose_stream_k_grid(paged, 132, 2, 3350) == 128);
+  // small pages by tensor loads only at head dim >= 128 and <= 16 boxes a tile (H200, step 43);
+  // elsewhere by cp.async, in equal pieces on either card, within what shared memory allows
+  for (int page : {16, 32}) {
+    REQUIRE_FALSE(prefer_tensor_loads(3350, 132, page, 128));
+    REQUIRE(prefer_tensor_loads(4800, 132, page, 128));
+    REQUIRE_FALSE(prefer_tensor_loads(4800, 132, page, 64));
+  }
+  REQUIRE_FALSE(prefer_tensor_loads(4800, 132, 16, 256));  // 32 boxes a tile
+  REQUIRE(prefer_tensor_loads(4800, 132, 32, 256));
+  for (double peak : {3350.0, 4800.0})
+    for (int page : {16, 32}) {
+      Problem d64 = make_uniform(8, 32, 8, 64, 16384), d256 = make_uniform(8, 16, 4, 256, 16384);
+      d64.kv_page_size = d256.kv_page_size = page;
+      CHECK(choose_stream_k_grid(d64, 132, 3, peak) == 256);
+      CHECK(choose_stream_k_grid(d256, 132, 1, peak) == 128);
+    }
   // MQA: 32 query rows per partial make merges expensive, so fewer, longer CTAs
   REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 1, 128, 131072), 132, 2) < 132);
   // MQA merged by the merge kernel, long enough for 16 tiles a CTA: one CTA per SM on an H100

@@ -162,15 +162,18 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   };
   // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
   // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
-  const bool tensor_loads = prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size);
-  // the rule applies where one CTA per SM was measured to win: at most kOnePerSmGbps per SM, or tensor loads
-  const bool equal_pieces_rule = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads);
+  const bool tensor_loads = prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size, p.head_dim);
+  // the rule applies where one CTA per SM was measured to win: at most kOnePerSmGbps per SM, tensor
+  // loads, or a paged cache (H200 by cp.async, step 43: d64 page 16 246.0 us at G=256 against 250.8
+  // at 396; d256 page 16 271.0 at 128 against 276.5 at 132)
+  const bool equal_pieces_rule = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads || p.kv_page_size > 0);
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   const bool page_boxes = tensor_loads && KernelShape::uses_page_windows(p.kv_page_size);  // several boxes a tile
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
+  const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
   if (equal_pieces_rule && uniform)
-    for (int64_t g = std::min<int64_t>(per_sm * num_sms, slots); 4 * g >= 3 * per_sm * num_sms; --g)
+    for (int64_t g = top; 4 * g >= 3 * top; --g)
       if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;

@@ -277,9 +277,15 @@ inline constexpr double kOnePerSmGbps = 30.0;
 /// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22, except for pages
 /// of whole tiles (`page_size` a multiple of 64), where one copy per page replaces a block-table
 /// lookup per row (H100, b8 GQA 16k page 64: 184.4 us at G=128 against 188.1 by cp.async at its
-/// best grid, 256; page 16, four small boxes a tile, lost: 196.4 against 188.6; step 30).
-inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0) {
-  return peak_gbps > kOnePerSmGbps * num_sms || (page_size > 0 && !KernelShape::uses_page_windows(page_size));
+/// best grid, 256; page 16, four small boxes a tile, lost: 196.4 against 188.6; step 30). Pages
+/// smaller than a tile come in 2 x head_dim / page_size boxes a tile: tensor loads win there only
+/// at head dim >= 128 and at most 16 boxes (H200: d128 page 16 126.4 us against 137.7 by cp.async;
+/// d256 page 32 266.4 against 278.0; but d256 page 16 370.0 against 277.1, d64 page 16 358.7
+/// against 246.6, d64 page 32 278.5 against 245.7; step 43).
+inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0, int head_dim = 128) {
+  if (KernelShape::uses_page_windows(page_size))
+    return peak_gbps > kOnePerSmGbps * num_sms && head_dim >= 128 && 2 * head_dim / page_size <= 16;
+  return peak_gbps > kOnePerSmGbps * num_sms || page_size > 0;
 }
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
