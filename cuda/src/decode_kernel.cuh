@@ -87,7 +87,10 @@ __device__ __forceinline__ void tma_load_tile(const DecodeParams& p, int seq, in
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(b), "n"(2 * kTile * D * 2) : "memory");
   for (int t = t0; t < t0 + kTile; t += p.tma_box_tokens) {
     int c2 = t, c3 = seq;  // (token, sequence), or (token in page, page)
-    if (p.kv.block_table) c3 = page_of(p.kv, seq, t), c2 = t % p.kv.page_size;
+    if (p.kv.block_table) {  // a multiply-high, not a division, in front of the page id's load (step 45)
+      const int e = p.page_div.div(t);
+      c3 = __ldg(p.kv.block_table + int64_t(seq) * p.kv.block_table_stride + e), c2 = t - e * p.kv.page_size;
+    }
     tma_load_box<D>(p, head, c2, c3, k_dst, v_dst, (t - t0) * 128, b);
   }
 #endif

@@ -37,6 +37,7 @@ struct DecodeParams {
   // with the 128-byte swizzle DecodeConfig::kv_index reads.
   int32_t use_tma;
   int32_t tma_box_tokens;  // 64 contiguous; the page size when paged with pages of 16 or 32
+  FastDiv page_div;        // paged: / kv.page_size (whole-tile pages by tensor loads)
   CUtensorMap tma_k, tma_v;
 };
 

@@ -355,6 +355,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   if (d.sched.num_ctas == 0) return LEAN_OK;
   const bool merge_kernel = d.sched.separate_merge && d.num_split_units > 0;
   d.early_merge_launch = plan->early_merge_launch && merge_kernel;
+  if (kv->block_table) d.page_div = FastDiv::of(kv->page_size);
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   const bool windows = kv->block_table && KernelShape::uses_page_windows(kv->page_size);
   cudaError_t e = plan->variants[windows]->launch(d, plan->programmatic, stream);
