@@ -9,6 +9,7 @@
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -220,6 +221,12 @@ int main(int argc, char** argv) {
     if (case_text.empty()) {
       problems = tools::bench_matrix(which);
     } else {
+      std::istringstream words(case_text);
+      for (std::string w; words >> w;) {  // only what shapes the problem: lean_bench times every policy, tile 64, fp16
+        const std::string key = w.substr(0, w.find('='));
+        if (key != "b" && key != "hq" && key != "hk" && key != "d" && key != "lens" && key != "page" && key != "dtype")
+          throw Error("--case: '" + key + "' is not a key lean_bench uses (b hq hk d lens page dtype)");
+      }
       const tools::CaseSpec c = tools::parse_case_line("--case " + case_text);
       if (c.problem.dtype != DType::fp16) throw Error("lean_bench times fp16 only, got dtype=" + std::string(to_string(c.problem.dtype)));
       if (c.problem.kv_page_size > 0 && page == 0) page = c.problem.kv_page_size;
