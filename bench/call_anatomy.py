@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Where a decode call's time goes, ours against cuDNN's, inside the CUDA graph replay that
+peers.py times: every kernel's start and duration (torch.profiler, CUPTI) over one replay of
+a graph of consecutive calls on rotating input copies, summarised per call as the kernels'
+medians and the gaps between them.
+
+    python3 bench/call_anatomy.py --lib .carry/liblean_cuda.so [--rows mqa16k,mha16k] [--out DIR]
+
+Gaps are end of one kernel to start of the next in stream order; `period` is start to start of
+consecutive calls' first kernels, the time peers.py divides out. The profiler itself may add a
+little to each launch; compare ours and cuDNN's only within one run.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+import peers
+
+ROWS = {  # name: (batch, q heads, kv heads, head dim, context)
+    "mha1k": (1, 32, 32, 128, 1024),
+    "gqa4k": (1, 32, 8, 128, 4096),
+    "mqa16k": (1, 32, 1, 128, 16384),
+    "mqa128k": (1, 32, 1, 128, 131072),
+    "mha16k": (1, 32, 32, 128, 16384),
+    "gqa64k": (1, 32, 8, 128, 65536),
+    "b16gqa4k": (16, 32, 8, 128, 4096),
+}
+
+
+def kernels_in_replay(graph, trace_path):
+    for _ in range(5):
+        graph.replay()
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        graph.replay()
+        torch.cuda.synchronize()
+    prof.export_chrome_trace(trace_path)
+    ev = [e for e in json.load(open(trace_path))["traceEvents"] if e.get("cat") == "kernel"]
+    return sorted(ev, key=lambda e: e["ts"])
+
+
+def summarise(label, ev, calls):
+    """ev: the kernels of `calls` consecutive calls, each call the same sequence of kernels."""
+    per = len(ev) // calls
+    if per * calls != len(ev):
+        print(f"  {label}: {len(ev)} kernels for {calls} calls; not a whole number per call")
+        return
+    med = lambda v: statistics.median(v) if v else math.nan
+    names = [e["name"][:60] for e in ev[:per]]
+    starts = [ev[i * per]["ts"] for i in range(calls)]
+    period = med([b - a for a, b in zip(starts, starts[1:])])
+    print(f"  {label}: {per} kernels a call, period {period:.2f} us (start to start)")
+    for k in range(per):
+        durs = [ev[i * per + k]["dur"] for i in range(calls)]
+        # gap before kernel k: from the end of the previous kernel in stream order
+        gaps = [ev[j]["ts"] - (ev[j - 1]["ts"] + ev[j - 1]["dur"]) for j in range(k + per if k == 0 else k, len(ev), per)]
+        grid = ev[k].get("args", {}).get("grid")
+        print(f"    kernel {k}: {med(durs):7.2f} us, gap before {med(gaps):6.2f} us, grid {grid}  {names[k]}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lib", default=".carry/liblean_cuda.so")
+    ap.add_argument("--rows", default=",".join(ROWS))
+    ap.add_argument("--out", default="bench-out")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    lib = peers.load(a.lib)
+    props = torch.cuda.get_device_properties(0)
+    print(f"card: {props.name}; torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}")
+    dev = torch.device("cuda")
+    for name in a.rows.split(","):
+        b, hq, hk, d, n = ROWS[name]
+        copies = max(1, min(16, math.ceil(4 * props.L2_cache_size / (2 * 2 * b * n * hk * d))))
+        calls = copies * max(1, 8 // copies)
+        qs = [torch.randn(b, hq, d, device=dev, dtype=torch.float16) for _ in range(copies)]
+        ks = [torch.randn(b, n, hk, d, device=dev, dtype=torch.float16) for _ in range(copies)]
+        vs = [torch.randn(b, n, hk, d, device=dev, dtype=torch.float16) for _ in range(copies)]
+        print(f"{name}: b{b} h{hq}/{hk} d{d} {n}, {calls} calls a replay over {copies} input copies")
+
+        lens = (peers.C.c_int64 * b)(*([n] * b))
+        prob = peers.Problem(b, hq, hk, d, peers.LEAN_FP16, 0.0, 64, lens, 0)
+        plan = peers.C.c_void_p()
+        if lib.lean_plan_create(peers.C.byref(prob), 0, 0, 0, peers.C.byref(plan)) != 0:
+            raise RuntimeError(lib.lean_last_error().decode())
+        ws_bytes = lib.lean_plan_workspace_bytes(plan)
+        ws = torch.empty(ws_bytes, dtype=torch.uint8, device=dev)
+        assert lib.lean_plan_upload(plan, ws.data_ptr(), ws_bytes, None) == 0
+        o = torch.empty(b, hq, d, device=dev, dtype=torch.float16)
+        lse = torch.empty(b, hq, device=dev, dtype=torch.float32)
+        kvs = [peers.Kv(ks[c].data_ptr(), vs[c].data_ptr(), n * hk * d, hk * d, d, None, 0, 0, 0) for c in range(copies)]
+
+        def ours(c):
+            st = lib.lean_decode(plan, qs[c].data_ptr(), peers.C.byref(kvs[c]), o.data_ptr(), lse.data_ptr(), ws.data_ptr(), ws_bytes,
+                                 None, peers.C.c_void_p(torch.cuda.current_stream().cuda_stream))
+            if st != 0:
+                raise RuntimeError(lib.lean_last_error().decode())
+
+        def cudnn(c):
+            return F.scaled_dot_product_attention(qs[c].unsqueeze(2), ks[c].transpose(1, 2), vs[c].transpose(1, 2),
+                                                  enable_gqa=hq != hk).squeeze(2)
+
+        ours(0)
+        with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+            ref = cudnn(0)
+            torch.cuda.synchronize()
+            err = ((o.float() - ref.float()).abs().max() / ref.float().abs().max()).item()
+            print(f"  ours vs cuDNN: max |diff| / max |cuDNN| = {err:.2e}")
+            g_cudnn = peers.GraphTimer([lambda c=c: cudnn(c) for c in range(copies)] * (calls // copies))
+        g_ours = peers.GraphTimer([lambda c=c: ours(c) for c in range(copies)] * (calls // copies))
+        for label, g in (("stream-k", g_ours), ("cuDNN", g_cudnn)):
+            ms = statistics.median(g.sample(50))
+            print(f"  {label}: {ms:.2f} us per call (graph replay, median of 50, no profiler)")
+            summarise(label, kernels_in_replay(g.g, os.path.join(a.out, f"trace_{name}_{label}.json")), calls)
+        lib.lean_plan_destroy(plan)
+
+
+if __name__ == "__main__":
+    main()
