@@ -28,12 +28,6 @@ LEAN_FP16, LEAN_BF16 = 0, 1
 POLICIES = [("stream-k", 0, 0), ("stream-k-pdl", 0, 1), ("fixed-split", 1, 0), ("no-split", 2, 0)]
 
 
-# Clock cycles the GPU spins before each timed replay (about 200 us), as nvbench's blocking kernel:
-# timed from an idle GPU, a replay also holds the host's launch of the graph, up to 3 us a call on
-# 8-call graphs (bench/NOTES.md step 48). LEAN_PEERS_HOLD_CYCLES=0 restores that timing.
-HOLD_CYCLES = int(os.environ.get("LEAN_PEERS_HOLD_CYCLES", "400000"))
-
-
 class Problem(C.Structure):
     _fields_ = [("batch", C.c_int), ("num_q_heads", C.c_int), ("num_kv_heads", C.c_int), ("head_dim", C.c_int),
                 ("dtype", C.c_int), ("scale", C.c_float), ("tile_kv", C.c_int), ("seq_lens", C.POINTER(C.c_int64)),
@@ -133,8 +127,6 @@ class GraphTimer:
 
     def replay_ms(self):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        if HOLD_CYCLES:  # the GPU spins while the host enqueues the replay: the interval holds the calls, not their launch
-            torch.cuda._sleep(HOLD_CYCLES)
         a.record()
         self.g.replay()
         b.record()

@@ -125,7 +125,7 @@ void free_inputs(Inputs& in) {
 }
 
 /// Median microseconds of one decode: a graph of `per_graph` launches cycling the input copies.
-double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int reps, int hold_us) {
+double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int reps) {
   cudaStream_t st;
   check(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking), "stream");
   const int per_graph = std::max<int>(8, int(in.q.size()));
@@ -145,7 +145,6 @@ double time_decode(lean_plan plan, void* ws, size_t ws_bytes, Inputs& in, int re
   // warm up for at least 20 ms: clocks settle before the first timed replay (without this the
   // first schedule timed after the input fill read up to 13% slow on H100)
   auto replay_ms = [&] {
-    if (hold_us > 0) check(cuda::launch_spinner(1, hold_us, st), "hold");  // the host enqueues the graph meanwhile
     cudaEventRecord(a, st);
     check(cudaGraphLaunch(exec, st), "graph launch");
     cudaEventRecord(b, st);
@@ -196,11 +195,6 @@ int main(int argc, char** argv) {
   int reps = 50;
   app.add_option("--matrix", which, "problem set: check | large | merge | small | quick | paged")->capture_default_str();
   app.add_option("--reps", reps, "timed graph replays per row (median)")->capture_default_str();
-  int hold_us = cuda::kLaunchHoldUs;
-  app.add_option("--hold-us", hold_us, "the GPU spins this long before each timed replay while the host enqueues it (0: time from an idle GPU, "
-                                       "launch included, as before session 10)")
-      ->check(CLI::Range(0, 10000))
-      ->capture_default_str();
   app.add_option("--csv", csv, "write every row here");
   std::string trace_dir;
   std::vector<int> sweep;
@@ -267,7 +261,7 @@ int main(int argc, char** argv) {
     const std::string row_name = describe(p) + (page > 0 ? " page=" + std::to_string(page) : "");
     for (lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
       const DevicePlan dp(lp, pol, 0);
-      const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps, hold_us);
+      const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);
       const double gbps = p.kv_bytes() / (us * 1e3);
       const char* name = pol == LEAN_STREAM_K ? "stream-k" : pol == LEAN_FIXED_SPLIT ? "fixed-split" : "no-split";
       rows.push_back(Row{row_name, name, lean_plan_num_ctas(dp.plan), us, gbps, gbps / read_gbps});
@@ -277,7 +271,7 @@ int main(int argc, char** argv) {
     }
     for (int g : sweep) {  // stream-K at other grids, e.g. oversubscribed to let the block scheduler balance SMs
       const DevicePlan dp(lp, LEAN_STREAM_K, g);
-      const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps, hold_us);
+      const double us = time_decode(dp.plan, dp.ws, dp.bytes, in, reps);
       std::printf("sweep %-50s stream-k G=%-5d %10.1f us %7.0f GB/s\n", row_name.c_str(), g, us, p.kv_bytes() / (us * 1e3));
     }
     free_inputs(in);

@@ -108,7 +108,6 @@ double median_ms(int reps, F&& body) {
   std::vector<float> ms;
   body();  // warm-up
   for (int r = 0; r < reps; ++r) {
-    spin_kernel<<<1, 32>>>(kLaunchHoldUs * 1000LL);  // see kLaunchHoldUs: the interval holds the work, not its launch
     cudaEventRecord(a);
     body();
     cudaEventRecord(b);

@@ -29,12 +29,6 @@ cudaError_t upload_inputs(const Problem& p, const uint16_t* q_host, const uint16
 double measure_read_bandwidth(size_t bytes, int reps);
 double measure_copy_bandwidth(size_t bytes, int reps);
 
-/// Microseconds the GPU spins before each timed interval while the host enqueues the timed work
-/// (nvbench's blocking kernel). Without it an interval that starts on an idle GPU also holds the
-/// host's launch of that work: a graph of 8 decode calls read up to 3 us a call slow (H200,
-/// bench/NOTES.md step 48).
-inline constexpr int kLaunchHoldUs = 100;
-
 /// Occupies `num_ctas` CTAs with a spin of about `micros` microseconds on `stream`: a second
 /// kernel sharing the GPU, for residency tests.
 cudaError_t launch_spinner(int num_ctas, int micros, cudaStream_t stream);
