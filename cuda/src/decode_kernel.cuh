@@ -334,7 +334,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   const Schedule& s = p.sched;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int mt = warp / C::kWarpsPerM, wi = warp % C::kWarpsPerM;
-  const int cta = blockIdx.x;
+  const int cta = s.cta_of_block(blockIdx.x);  // row blocks of one K/V range on neighbouring blocks
   const int g = p.group;
   constexpr float kNegInf = -INFINITY;
   constexpr float kLn2 = 0.6931471805599453f;

@@ -169,7 +169,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     }
   };
   // first wave round-robin over SMs, the rest queue for a free slot
-  for (int32_t c = 0; c < s.num_ctas; ++c) waiting.push_back(c);
+  for (int32_t b = 0; b < s.num_ctas; ++b) waiting.push_back(s.cta_of_block(b));  // in thread-block order, as launched
   for (int slot = 0; slot < m.num_sms * m.ctas_per_sm && !waiting.empty(); ++slot) {
     const int32_t c = waiting.front();
     waiting.pop_front();

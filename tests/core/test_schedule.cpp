@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "lean/schedule.hpp"
 #include "random_problem.hpp"
@@ -27,6 +28,14 @@ void check_schedule(const Problem& p, const Schedule& s) {
     }
   }
   for (int h : heads) REQUIRE(h == 1);
+  // thread blocks run every CTA exactly once
+  std::vector<int> runs(size_t(s.num_ctas), 0);
+  for (int32_t b = 0; b < s.num_ctas; ++b) {
+    const int32_t c = s.cta_of_block(b);
+    REQUIRE((c >= 0 && c < s.num_ctas));
+    ++runs[size_t(c)];
+  }
+  for (int r : runs) REQUIRE(r == 1);
   // ranges tile [0, total) in order: every tile exactly once
   int32_t next = 0, lo = INT32_MAX, hi = 0;
   for (int32_t c = 0; c < s.num_ctas; ++c) {
@@ -177,6 +186,30 @@ TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 1
   REQUIRE(choose_stream_k_grid(mqa, 132, 2, 3350, 2) == 128);
 }
 
+TEST_CASE("row blocks of one K/V range run as neighbouring thread blocks", "[cpu][schedule]") {
+  const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
+  const Plan plan = make_plan(mqa, Policy::stream_k, 128, kAutoMerge, 2);  // the planner's MQA 16k
+  const Schedule s = plan.view();
+  REQUIRE(s.by_interleave.d == 2);
+  for (int32_t k = 0; k < 64; ++k) {
+    const TileRange a = s.cta_range(s.cta_of_block(2 * k)), b = s.cta_range(s.cta_of_block(2 * k + 1));
+    const Unit ua = s.unit_of_tile(a.begin), ub = s.unit_of_tile(b.begin);
+    INFO("blocks " << 2 * k << " and " << 2 * k + 1);
+    REQUIRE(ua.head == ub.head);
+    REQUIRE(ua.q_head0 != ub.q_head0);
+    REQUIRE(a.begin - ua.begin == b.begin - ub.begin);  // the same tokens of the same KV head
+    REQUIRE(a.size() == b.size());
+  }
+  // whole groups, a grid the blocks do not divide, or another policy: blocks run CTAs in order
+  for (const auto& [pol, n, rows] : {std::tuple{Policy::stream_k, 128, 1}, std::tuple{Policy::stream_k, 127, 2},
+                                     std::tuple{Policy::fixed_split, 4, 2}}) {
+    const Plan other = make_plan(mqa, pol, n, kAutoMerge, rows);
+    const Schedule o = other.view();
+    REQUIRE(o.by_interleave.d == 1);
+    for (int32_t b = 0; b < o.num_ctas; ++b) REQUIRE(o.cta_of_block(b) == b);
+  }
+}
+
 TEST_CASE("FastDiv divides exactly over the whole non-negative int32 range", "[cpu][schedule]") {
   std::mt19937_64 rng(Catch::rngSeed() + 11);
   std::vector<int32_t> divisors = {1, 2, 3, 5, 7, 32, 63, 64, 65, 127, 1000, 4095, 4096, 65537, (1 << 30) - 1, 1 << 30, (1 << 30) + 1,
@@ -281,7 +314,7 @@ TEST_CASE("print shows every derived value", "[cpu][schedule]") {
   const Problem p = make_uniform(2, 8, 2, 128, 1000);
   const Plan plan = make_plan(p, Policy::stream_k, 7);
   const std::string s = plan.view().print();
-  for (const char* key : {"policy=stream-k", "units=4", "uniform_len=1000", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
+  for (const char* key : {"policy=stream-k", "block_interleave=1", "units=4", "uniform_len=1000", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
                           "max_contributors=", "merge_fanin=", "partial_slots="})
     CHECK(s.find(key) != std::string::npos);
 }

@@ -81,6 +81,7 @@ struct Schedule {
   FastDiv by_row_split;   ///< / row_split
   FastDiv by_unit_tiles;  ///< / tiles of a unit when uniform_len > 0 (1 otherwise)
   FastDiv by_splits;      ///< / num_splits (1 for stream-K)
+  FastDiv by_interleave;  ///< / R, the row blocks whose CTAs run as neighbouring thread blocks (cta_of_block; 1: none)
   int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
                           ///< arithmetic: no binary search or length load before a CTA's first
                           ///< tile (b8/b16 set-up 1.2 -> 0.9 us, bench/NOTES.md step 35)
@@ -117,6 +118,14 @@ struct Schedule {
     // lo is non-empty: an empty b shares its begin with b + 1, so it is never the last match.
     const int32_t n = tiles_of_seq(lo);
     return unit(lo * units_per_seq() + (it - seq_tile_begin[lo]) / n);
+  }
+  /// The CTA that thread block b runs. With R = by_interleave.d > 1 (stream-K in R row blocks, R
+  /// dividing G), blocks R k .. R k + R - 1 run CTAs k, k + G/R, ..., which stream the same K/V
+  /// tiles for the R row blocks of one KV head: neighbouring blocks land on nearby SMs, where
+  /// their identical tile reads meet in L2 (H200 MQA 16k 11.5 -> 10.9 us, bench/NOTES.md step 50).
+  LEAN_HD int32_t cta_of_block(int32_t b) const {
+    const int32_t k = by_interleave.div(b);
+    return (b - k * by_interleave.d) * by_interleave.div(num_ctas) + k;
   }
   /// Tiles computed by CTA c, in order; empty when the grid is larger than the work.
   LEAN_HD TileRange cta_range(int32_t c) const {
