@@ -11,7 +11,6 @@ consecutive calls' first kernels, the time peers.py divides out. The profiler it
 little to each launch; compare ours and cuDNN's only within one run.
 """
 import argparse
-import json
 import math
 import os
 import statistics
@@ -21,29 +20,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import peers
-
-ROWS = {  # name: (batch, q heads, kv heads, head dim, context)
-    "mha1k": (1, 32, 32, 128, 1024),
-    "gqa4k": (1, 32, 8, 128, 4096),
-    "mqa16k": (1, 32, 1, 128, 16384),
-    "mqa128k": (1, 32, 1, 128, 131072),
-    "mha16k": (1, 32, 32, 128, 16384),
-    "gqa64k": (1, 32, 8, 128, 65536),
-    "b16gqa4k": (16, 32, 8, 128, 4096),
-}
-
-
-def kernels_in_replay(graph, trace_path):
-    for _ in range(5):
-        graph.replay()
-    torch.cuda.synchronize()
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        graph.replay()
-        torch.cuda.synchronize()
-    prof.export_chrome_trace(trace_path)
-    ev = [e for e in json.load(open(trace_path))["traceEvents"] if e.get("cat") == "kernel"]
-    return sorted(ev, key=lambda e: e["ts"])
-
+from peer_kernels import ROWS, kernels_of
 
 def summarise(label, ev, calls):
     """ev: the kernels of `calls` consecutive calls, each call the same sequence of kernels."""
@@ -117,7 +94,7 @@ def main():
         for label, g in (("stream-k", g_ours), ("cuDNN", g_cudnn)):
             ms = statistics.median(g.sample(50))
             print(f"  {label}: {ms:.2f} us per call (graph replay, median of 50, no profiler)")
-            summarise(label, kernels_in_replay(g.g, os.path.join(a.out, f"trace_{name}_{label}.json")), calls)
+            summarise(label, kernels_of(g.g.replay, os.path.join(a.out, f"trace_{name}_{label}.json")), calls)
         lib.lean_plan_destroy(plan)
 
 

@@ -19,10 +19,13 @@ ROWS = {  # name: (batch, q heads, kv heads, head dim, context)
     "mqa16k": (1, 32, 1, 128, 16384),
     "mqa128k": (1, 32, 1, 128, 131072),
     "mha16k": (1, 32, 32, 128, 16384),
+    "gqa64k": (1, 32, 8, 128, 65536),
+    "b16gqa4k": (16, 32, 8, 128, 4096),
 }
 
 
 def kernels_of(fn, trace_path):
+    """The GPU kernels of one fn() after a warm-up, in start order (also bench/call_anatomy.py's)."""
     for _ in range(3):
         fn()
     torch.cuda.synchronize()
@@ -31,7 +34,7 @@ def kernels_of(fn, trace_path):
         torch.cuda.synchronize()
     prof.export_chrome_trace(trace_path)
     events = json.load(open(trace_path))["traceEvents"]
-    return [e for e in events if e.get("cat") == "kernel"]
+    return sorted((e for e in events if e.get("cat") == "kernel"), key=lambda e: e["ts"])
 
 
 def main():
