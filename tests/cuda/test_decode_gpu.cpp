@@ -448,7 +448,7 @@ TEST_CASE("no deadlock with an oversubscribed grid or a kernel sharing the GPU",
 TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][api]") {
   require_gpu();
   std::vector<int64_t> lens = {100, 200};
-  lean_problem lp{2, 8, 2, 128, LEAN_FP16, 0.f, 64, lens.data()};
+  lean_problem lp{2, 8, 2, 128, LEAN_FP16, 0.f, 64, lens.data(), 0};
   lean_plan plan = nullptr;
   auto expect = [](lean_status got, lean_status want, const char* needle) {
     INFO(lean_last_error());
