@@ -16,7 +16,6 @@ import os
 import statistics
 
 import torch
-import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import peers
@@ -54,8 +53,8 @@ def main():
     dev = torch.device("cuda")
     for name in a.rows.split(","):
         b, hq, hk, d, n = ROWS[name]
-        copies = max(1, min(16, math.ceil(4 * props.L2_cache_size / (2 * 2 * b * n * hk * d))))
-        calls = copies * max(1, 8 // copies)
+        copies = peers.input_copies(2 * 2 * b * n * hk * d, props.L2_cache_size)
+        calls = copies * max(1, 8 // copies)  # as peers.graph_of repeats them
         qs = [torch.randn(b, hq, d, device=dev, dtype=torch.float16) for _ in range(copies)]
         ks = [torch.randn(b, n, hk, d, device=dev, dtype=torch.float16) for _ in range(copies)]
         vs = [torch.randn(b, n, hk, d, device=dev, dtype=torch.float16) for _ in range(copies)]
@@ -63,25 +62,16 @@ def main():
 
         lens = (peers.C.c_int64 * b)(*([n] * b))
         prob = peers.Problem(b, hq, hk, d, peers.LEAN_FP16, 0.0, 64, lens, 0)
-        plan = peers.C.c_void_p()
-        if lib.lean_plan_create(peers.C.byref(prob), 0, 0, 0, peers.C.byref(plan)) != 0:
-            raise RuntimeError(lib.lean_last_error().decode())
-        ws_bytes = lib.lean_plan_workspace_bytes(plan)
-        ws = torch.empty(ws_bytes, dtype=torch.uint8, device=dev)
-        assert lib.lean_plan_upload(plan, ws.data_ptr(), ws_bytes, None) == 0
+        plan = peers.OurPlan(lib, prob, 0, dev)  # stream-K
         o = torch.empty(b, hq, d, device=dev, dtype=torch.float16)
         lse = torch.empty(b, hq, device=dev, dtype=torch.float32)
         kvs = [peers.Kv(ks[c].data_ptr(), vs[c].data_ptr(), n * hk * d, hk * d, d, None, 0, 0, 0) for c in range(copies)]
 
         def ours(c):
-            st = lib.lean_decode(plan, qs[c].data_ptr(), peers.C.byref(kvs[c]), o.data_ptr(), lse.data_ptr(), ws.data_ptr(), ws_bytes,
-                                 None, peers.C.c_void_p(torch.cuda.current_stream().cuda_stream))
-            if st != 0:
-                raise RuntimeError(lib.lean_last_error().decode())
+            plan.decode(qs[c], kvs[c], o, lse)
 
         def cudnn(c):
-            return F.scaled_dot_product_attention(qs[c].unsqueeze(2), ks[c].transpose(1, 2), vs[c].transpose(1, 2),
-                                                  enable_gqa=hq != hk).squeeze(2)
+            return peers.sdpa(qs[c], ks[c], vs[c])
 
         ours(0)
         with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
@@ -89,13 +79,13 @@ def main():
             torch.cuda.synchronize()
             err = ((o.float() - ref.float()).abs().max() / ref.float().abs().max()).item()
             print(f"  ours vs cuDNN: max |diff| / max |cuDNN| = {err:.2e}")
-            g_cudnn = peers.GraphTimer([lambda c=c: cudnn(c) for c in range(copies)] * (calls // copies))
-        g_ours = peers.GraphTimer([lambda c=c: ours(c) for c in range(copies)] * (calls // copies))
+            g_cudnn = peers.graph_of(cudnn, copies)
+        g_ours = peers.graph_of(ours, copies)
         for label, g in (("stream-k", g_ours), ("cuDNN", g_cudnn)):
             ms = statistics.median(g.sample(50))
             print(f"  {label}: {ms:.2f} us per call (graph replay, median of 50, no profiler)")
             summarise(label, kernels_of(g.g.replay, os.path.join(a.out, f"trace_{name}_{label}.json")), calls)
-        lib.lean_plan_destroy(plan)
+        plan.destroy()
 
 
 if __name__ == "__main__":

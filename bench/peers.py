@@ -151,10 +151,48 @@ def time_all(timers, reps):
     return {n: statistics.median(v) for n, v in samples.items()}
 
 
+def input_copies(kv_bytes, l2_bytes):
+    """Input copies a row cycles through, so a graph's reads exceed L2 four times over (at most 16)."""
+    return max(1, min(16, math.ceil(4 * l2_bytes / max(1, kv_bytes))))
+
+
+def graph_of(fn, copies):
+    """A GraphTimer over fn(c) for every input copy, repeated to at least 8 calls."""
+    return GraphTimer([lambda c=c: fn(c) for c in range(copies)] * max(1, 8 // copies))
+
+
+def sdpa(q, k, v):
+    """PyTorch SDPA on our layout: q [b, hq, d], k and v [b, tokens, hk, d]; returns [b, hq, d]."""
+    return F.scaled_dot_product_attention(q.unsqueeze(2), k.transpose(1, 2), v.transpose(1, 2),
+                                          enable_gqa=q.shape[1] != k.shape[2]).squeeze(2)
+
+
+class OurPlan:
+    """A plan of ours (policy 0 stream-K, 1 fixed split, 2 no split) with its uploaded workspace."""
+
+    def __init__(self, lib, prob, policy, dev):
+        self.lib, self.plan = lib, C.c_void_p()
+        if lib.lean_plan_create(C.byref(prob), policy, 0, 0, C.byref(self.plan)) != 0:
+            raise RuntimeError(lib.lean_last_error().decode())
+        self.ws_bytes = lib.lean_plan_workspace_bytes(self.plan)
+        self.ws = torch.empty(self.ws_bytes, dtype=torch.uint8, device=dev)
+        assert lib.lean_plan_upload(self.plan, self.ws.data_ptr(), self.ws_bytes, None) == 0
+
+    def decode(self, q, kv, o, lse):
+        """One call on the current stream; kv is a Kv."""
+        st = self.lib.lean_decode(self.plan, q.data_ptr(), C.byref(kv), o.data_ptr(), lse.data_ptr(), self.ws.data_ptr(),
+                                  self.ws_bytes, None, C.c_void_p(torch.cuda.current_stream().cuda_stream))
+        if st != 0:
+            raise RuntimeError(self.lib.lean_last_error().decode())
+
+    def destroy(self):
+        self.lib.lean_plan_destroy(self.plan)
+
+
 def run_row(lib, row, l2_bytes, reps):
     dev = torch.device("cuda")
     maxlen = max(row.lens)
-    copies = max(1, min(16, math.ceil(4 * l2_bytes / max(1, 2 * 2 * row.b * maxlen * row.hk * row.d))))
+    copies = input_copies(2 * 2 * row.b * maxlen * row.hk * row.d, l2_bytes)
     torch.manual_seed(0)
     qs = [torch.randn(row.b, row.hq, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
     ks = [torch.randn(row.b, maxlen, row.hk, row.d, device=dev, dtype=row.dtype) for _ in range(copies)]
@@ -168,14 +206,9 @@ def run_row(lib, row, l2_bytes, reps):
     # LEAN_PEERS_SWAP_STREAM_K=1 times the two stream-K launches in the other order (an order-effect check)
     order = POLICIES if os.environ.get("LEAN_PEERS_SWAP_STREAM_K") != "1" else [POLICIES[1], POLICIES[0]] + POLICIES[2:]
     for name, pol, pdl in order:
-        plan = C.c_void_p()
-        if lib.lean_plan_create(C.byref(prob), pol, 0, 0, C.byref(plan)) != 0:
+        plan = OurPlan(lib, prob, pol, dev)
+        if "LEAN_PDL" not in os.environ and lib.lean_plan_set_programmatic_launch(plan.plan, pdl) != 0:  # the env var overrides both
             raise RuntimeError(lib.lean_last_error().decode())
-        if "LEAN_PDL" not in os.environ and lib.lean_plan_set_programmatic_launch(plan, pdl) != 0:  # the env var overrides both
-            raise RuntimeError(lib.lean_last_error().decode())
-        ws_bytes = lib.lean_plan_workspace_bytes(plan)
-        ws = torch.empty(ws_bytes, dtype=torch.uint8, device=dev)
-        assert lib.lean_plan_upload(plan, ws.data_ptr(), ws_bytes, None) == 0
         o = torch.empty(row.b, row.hq, row.d, device=dev, dtype=row.dtype)
         lse = torch.empty(row.b, row.hq, device=dev, dtype=torch.float32)
         tables, kvs = [], []
@@ -201,31 +234,27 @@ def run_row(lib, row, l2_bytes, reps):
             else:
                 kvs.append(Kv(ks[c].data_ptr(), vs[c].data_ptr(), maxlen * row.hk * row.d, row.hk * row.d, row.d, None, 0, 0, 0))
 
-        def call(c, plan=plan, o=o, lse=lse, ws=ws, ws_bytes=ws_bytes):
-            st = lib.lean_decode(plan, qs[c].data_ptr(), C.byref(kvs[c]), o.data_ptr(), lse.data_ptr(), ws.data_ptr(),
-                                 ws_bytes, None, C.c_void_p(torch.cuda.current_stream().cuda_stream))
-            if st != 0:
-                raise RuntimeError(lib.lean_last_error().decode())
+        def call(c, plan=plan, o=o, lse=lse, kvs=kvs):
+            plan.decode(qs[c], kvs[c], o, lse)
 
         call(0)
         torch.cuda.synchronize()
         out[name] = o.clone()
-        timers[name] = GraphTimer([lambda c=c: call(c) for c in range(copies)] * max(1, 8 // copies))
-        ctas[name] = lib.lean_plan_num_ctas(plan)
+        timers[name] = graph_of(call, copies)
+        ctas[name] = lib.lean_plan_num_ctas(plan.plan)
         plans.append(plan)
-        keep.append((ws, o, lse, tables, kvs))
+        keep.append((o, lse, tables, kvs))
 
     # ---- PyTorch SDPA peers: q [b, hq, 1, d], k/v [b, hk, maxlen, d] (padded: SDPA has no ragged decode)
-    def sdpa(c):
-        return F.scaled_dot_product_attention(qs[c].unsqueeze(2), ks[c].transpose(1, 2), vs[c].transpose(1, 2),
-                                              enable_gqa=row.hq != row.hk).squeeze(2)
+    def peer(c):
+        return sdpa(qs[c], ks[c], vs[c])
 
     for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash", SDPBackend.FLASH_ATTENTION)):
         try:
             with sdpa_kernel(backend):  # the backend is chosen as the graph is captured
-                out[name] = sdpa(0)
+                out[name] = peer(0)
                 torch.cuda.synchronize()
-                timers[name] = GraphTimer([lambda c=c: sdpa(c) for c in range(copies)] * max(1, 8 // copies))
+                timers[name] = graph_of(peer, copies)
                 ctas[name] = 0
         except Exception as e:  # a backend that refuses the shape is reported, not hidden
             print(f"  {row.name()}: {name} unavailable: {str(e).splitlines()[0][:100]}", file=sys.stderr)
@@ -240,20 +269,19 @@ def run_row(lib, row, l2_bytes, reps):
             t, kp, vp = gathers[c]
             k = kp[t].view(row.b, per_seq * row.page, row.hk, row.d)[:, :maxlen]
             v = vp[t].view(row.b, per_seq * row.page, row.hk, row.d)[:, :maxlen]
-            return F.scaled_dot_product_attention(qs[c].unsqueeze(2), k.transpose(1, 2), v.transpose(1, 2),
-                                                  enable_gqa=row.hq != row.hk).squeeze(2)
+            return sdpa(qs[c], k, v)
 
         with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
             out["cudnn-gather"] = sdpa_gather(0)
             torch.cuda.synchronize()
-            timers["cudnn-gather"] = GraphTimer([lambda c=c: sdpa_gather(c) for c in range(copies)] * max(1, 8 // copies))
+            timers["cudnn-gather"] = graph_of(sdpa_gather, copies)
             ctas["cudnn-gather"] = 0
 
     times = time_all(timers, reps)
     results = {n: (times[n], ctas[n]) if n in times else (float("nan"), 0)
                for n in [p[0] for p in POLICIES] + ["cudnn", "flash", "cudnn-gather"]}
     for plan in plans:
-        lib.lean_plan_destroy(plan)
+        plan.destroy()
 
     # ---- agreement before trusting any time: ours vs cuDNN (padding makes ragged peers differ)
     ref = out.get("cudnn", out.get("flash"))
