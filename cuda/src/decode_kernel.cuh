@@ -306,6 +306,67 @@ __device__ void merge_partials(const DecodeParams& p, int32_t slot0, int stride,
     for (int r = tid; r < g; r += C::kThreads) __stcg(plse + r, sRowM[r]);
 }
 
+/// One segment of a CTA as the kernel walks it: its unit's tokens [t_begin, t_end) in n_sub
+/// tiles of KernelShape::kTile, of which cut_sub (n_sub when none) is cut by the sequence's end.
+struct SegmentTiles {
+  Segment seg;
+  Unit un;
+  int t_begin, t_end, n_sub, cut_sub;
+};
+__device__ __forceinline__ SegmentTiles segment_tiles(const Schedule& s, int cta, int it, int range_end) {
+  constexpr int kTile = KernelShape::kTile;
+  const Segment seg = s.segment_at(cta, it, range_end);
+  const Unit un = s.unit(seg.unit);
+  const int t_begin = (seg.begin - un.begin) * s.tile_kv;
+  const int t_end = min((seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
+  const int n_sub = (t_end - t_begin + kTile - 1) / kTile;
+  return SegmentTiles{seg, un, t_begin, t_end, n_sub, (t_end - t_begin) % kTile ? n_sub - 1 : n_sub};
+}
+
+/// The in-kernel merge (Schedule::separate_merge == 0) after CTA `cta` published its partial of
+/// unit u: counts it on its group's counter (the unit's, when it merges in one step); the last of
+/// a group of several merges it into the group's first slot and counts that on the unit; the
+/// last of all merges in schedule order, host first. Returns whether this CTA merged the unit.
+/// Out of line: the default path (the merge kernel) then never fetches or jumps over its code.
+template <int D, typename Elem, typename C>
+__device__ __noinline__ bool count_and_merge(const DecodeParams& p, int cta, int32_t u, int64_t q_row0, float* sRowM, float* sO,
+                                             int& s_last, int64_t* trs) {
+  const Schedule& s = p.sched;
+  const int32_t first = s.first_cta(u), groups = s.merge_groups(u), k = s.group_of(cta, u);
+  bool last = arrive(p.counters + s.group_counter(u, k), s.group_size(u, k), s_last);
+  if (trs) trs[3] = globaltimer();
+  if (last && groups > 1) {
+    merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, u), 1, s.group_size(u, k), -1, sRowM, sO);
+    if (threadIdx.x == 0) p.counters[s.group_counter(u, k)] = 0;  // ready for the next launch
+    last = arrive(p.counters + u, groups, s_last);
+  }
+  if (last) {  // every partial (or group) is published: merge in schedule order, host first
+    const bool tree = groups > 1;
+    merge_partials<D, Elem, C>(p, s.partial_slot(first, u), tree ? s.merge_fanin : 1, tree ? groups : s.num_contributors(u),
+                               q_row0, sRowM, sO);
+    if (threadIdx.x == 0) {
+      p.counters[u] = 0;  // ready for the next launch
+      if (p.record) p.record[s.num_ctas * 4 + u] = cta;
+    }
+  }
+  if (trs) trs[4] = globaltimer();
+  return last;
+}
+
+/// Empty sequences have no tiles and so no owner: CTA `cta` of the grid writes its share of their
+/// outputs. Out of line, like the in-kernel merge: uniform batches skip it.
+template <int D, typename Elem, typename C>
+__device__ __noinline__ void write_empty_outputs(const DecodeParams& p, int cta) {
+  using E = ElemTraits<Elem>;
+  for (int b = cta; b < p.sched.num_seqs; b += gridDim.x) {
+    if (p.sched.len_of(b) != 0) continue;
+    for (int i = threadIdx.x; i < p.num_q_heads * D; i += C::kThreads)
+      static_cast<Elem*>(p.o)[int64_t(b) * p.num_q_heads * D + i] = E::from_float(0.f);
+    if (p.lse)
+      for (int i = threadIdx.x; i < p.num_q_heads; i += C::kThreads) p.lse[int64_t(b) * p.num_q_heads + i] = -INFINITY;
+  }
+}
+
 // ---- the kernel -----------------------------------------------------------------------------
 
 // kPageWindows: the instantiation lean_decode launches for a paged cache whose pages are smaller
@@ -350,14 +411,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
 
-  // Empty sequences have no tiles and so no owner: spread their outputs over the grid.
-  for (int b = cta; b < s.num_seqs; b += gridDim.x) {
-    if (s.len_of(b) != 0) continue;
-    for (int i = tid; i < p.num_q_heads * D; i += C::kThreads)
-      static_cast<Elem*>(p.o)[int64_t(b) * p.num_q_heads * D + i] = E::from_float(0.f);
-    if (p.lse)
-      for (int i = tid; i < p.num_q_heads; i += C::kThreads) p.lse[int64_t(b) * p.num_q_heads + i] = kNegInf;
-  }
+  if (s.uniform_len == 0) write_empty_outputs<D, Elem, C>(p, cta);  // uniform_len > 0: none is empty
 
   // trace: [smid, t_start, t_end, segments, then per segment: unit, t_begin, t_streamed,
   // t_written, t_merged] (lean_decode_trace)
@@ -365,16 +419,27 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   if (tr) tr[0] = smid(), tr[1] = globaltimer();
   const TileRange range = s.cta_range(cta);
   int segments = 0, merges = 0;
-  if (p.use_tma && tid == 0)
+  // Thread 0 asks for the first segment's first whole tiles before the rest of the prologue runs,
+  // which then overlaps their flight (tensor loads, but not the page-window kernel's: its warp 0
+  // keeps a window on the block table).
+  const bool prefilled = !kPageWindows && p.use_tma && range.begin < range.end;
+  if (p.use_tma && tid == 0) {
     for (int st = 0; st < C::kStages; ++st) mbar_init(&s_full[st], 1);
+    if (prefilled) {
+      const SegmentTiles f = segment_tiles(s, cta, range.begin, range.end);
+      for (int st = 0; st < C::kStages - 1 && st < f.n_sub; ++st)
+        if (st != f.cut_sub)
+          tma_load_tile<D>(p, f.un.seq, f.un.head, f.t_begin + st * C::kTile, smem_addr(sK + size_t(st) * C::kTile * D),
+                           smem_addr(sV + size_t(st) * C::kTile * D), &s_full[st]);
+    }
+  }
   __syncthreads();
   uint32_t fills = 0;  // stages filled so far: stage = fill % kStages, mbarrier phase = fill / kStages
   for (int it = range.begin; it < range.end; ++segments) {
-    const Segment seg = s.segment_at(cta, it, range.end);
-    const Unit un = s.unit(seg.unit);
-    const int t_begin = (seg.begin - un.begin) * s.tile_kv;
-    const int t_end = min((seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
-    const int n_sub = (t_end - t_begin + C::kTile - 1) / C::kTile;
+    const SegmentTiles span = segment_tiles(s, cta, it, range.end);
+    const Segment& seg = span.seg;
+    const Unit& un = span.un;
+    const int t_begin = span.t_begin, t_end = span.t_end, n_sub = span.n_sub;
     const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + un.q_head0;
     int64_t* trs = tr && segments < p.trace_segments ? tr + 4 + 5 * segments : nullptr;
     if (trs) trs[0] = seg.unit, trs[1] = globaltimer();
@@ -384,7 +449,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     // Whole tiles by tensor memory access (thread 0; warp 0 with page windows); the tile a
     // sequence's end cuts (only ever a segment's last) by cp.async, which zero-fills the rows
     // past the end.
-    const int cut_sub = (t_end - t_begin) % C::kTile ? n_sub - 1 : n_sub;
+    const int cut_sub = span.cut_sub;
     // Paged: page ids from each warp's window on the block table (kv_offset.cuh), read a stage
     // ahead; by cp.async from pages of multiples of 16 tokens each warp copies 16 whole rows,
     // which lie in one page: one page id a warp and stage.
@@ -460,7 +525,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     }
 #pragma unroll
     for (int st = 0; st < C::kStages - 1; ++st) {
-      if (st < n_sub) load_stage(st);
+      if (st < n_sub && !(prefilled && segments == 0 && st != cut_sub)) load_stage(st);  // whole tiles prefilled
       cp_async_commit();
     }
     for (int sub = 0; sub < n_sub; ++sub) {
@@ -620,28 +685,8 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
       for (int r = tid; r < g; r += C::kThreads) __stcg(p.part_lse + int64_t(slot) * g + r, (sRowM[r] + log2f(sRowL[r])) * kLn2);
       if (s.separate_merge) {  // combine.cu merges after this kernel: nothing to count
         if (trs) trs[3] = trs[4] = globaltimer();
-      } else {
-        // count on our group's counter (the unit's, when it merges in one step); the last of a
-        // group of several merges it into the group's first slot and counts that on the unit
-        const int32_t first = s.first_cta(u), groups = s.merge_groups(u), k = s.group_of(cta, u);
-        bool last = arrive(p.counters + s.group_counter(u, k), s.group_size(u, k), s_last);
-        if (trs) trs[3] = globaltimer();
-        if (last && groups > 1) {
-          merge_partials<D, Elem, C>(p, s.partial_slot(first + k * s.merge_fanin, u), 1, s.group_size(u, k), -1, sRowM, sO);
-          if (tid == 0) p.counters[s.group_counter(u, k)] = 0;  // ready for the next launch
-          last = arrive(p.counters + u, groups, s_last);
-        }
-        if (last) {  // every partial (or group) is published: merge in schedule order, host first
-          const bool tree = groups > 1;
-          merge_partials<D, Elem, C>(p, s.partial_slot(first, u), tree ? s.merge_fanin : 1, tree ? groups : s.num_contributors(u),
-                                     q_row0, sRowM, sO);
-          if (tid == 0) {
-            p.counters[u] = 0;  // ready for the next launch
-            if (p.record) p.record[s.num_ctas * 4 + u] = cta;
-          }
-          ++merges;
-        }
-        if (trs) trs[4] = globaltimer();
+      } else if (count_and_merge<D, Elem, C>(p, cta, u, q_row0, sRowM, sO, s_last, trs)) {
+        ++merges;
       }
     }
     if (p.use_tma) fence_proxy_async();  // sO and cp.async stages before the next tiles' tensor writes
