@@ -317,10 +317,9 @@ __device__ __forceinline__ SegmentTiles segment_tiles(const Schedule& s, int cta
   constexpr int kTile = KernelShape::kTile;
   const Segment seg = s.segment_at(cta, it, range_end);
   const Unit un = s.unit(seg.unit);
-  const int t_begin = (seg.begin - un.begin) * s.tile_kv;
-  const int t_end = min((seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
-  const int n_sub = (t_end - t_begin + kTile - 1) / kTile;
-  return SegmentTiles{seg, un, t_begin, t_end, n_sub, (t_end - t_begin) % kTile ? n_sub - 1 : n_sub};
+  const TokenRange t = s.tokens_of(seg, un);
+  const int n_sub = (t.end - t.begin + kTile - 1) / kTile;
+  return SegmentTiles{seg, un, t.begin, t.end, n_sub, (t.end - t.begin) % kTile ? n_sub - 1 : n_sub};
 }
 
 /// The in-kernel merge (Schedule::separate_merge == 0) after CTA `cta` published its partial of

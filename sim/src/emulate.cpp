@@ -89,8 +89,7 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
     std::vector<float> q(size_t(g) * D), k(size_t(KernelShape::kTile) * D), v(k.size()), sc(wt);
     for (const Segment& seg : segments_of(s, c)) {
       const Unit un = s.unit(seg.unit);
-      const int t_begin = (seg.begin - un.begin) * s.tile_kv;
-      const int t_end = std::min<int64_t>(int64_t(seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
+      const auto [t_begin, t_end] = s.tokens_of(seg, un);
       for (int r = 0; r < g; ++r) in.q(un.seq, un.q_head0 + r, q.data() + size_t(r) * D);
       std::vector<WarpState> warps(wpm, WarpState(g, D));
       for (int t0 = t_begin; t0 < t_end; t0 += KernelShape::kTile) {

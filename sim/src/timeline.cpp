@@ -35,9 +35,8 @@ struct Cta {
 /// Bytes of K and V one segment streams: the real tokens of its tiles.
 double segment_bytes(const Problem& p, const Schedule& s, const Segment& seg) {
   const Unit un = s.unit(seg.unit);
-  const int64_t t0 = int64_t(seg.begin - un.begin) * s.tile_kv;
-  const int64_t t1 = std::min<int64_t>(int64_t(seg.end - un.begin) * s.tile_kv, s.len_of(un.seq));
-  return double(t1 - t0) * 2.0 * p.head_dim * 2.0;
+  const TokenRange t = s.tokens_of(seg, un);
+  return double(t.end - t.begin) * 2.0 * p.head_dim * 2.0;
 }
 
 }  // namespace

@@ -57,9 +57,15 @@ void check_schedule(const Problem& p, const Schedule& s) {
   std::map<int32_t, std::vector<int32_t>> contributors;  // unit -> CTAs in walk order
   std::map<int32_t, int> hosts;
   std::set<int32_t> slots;
+  std::map<int32_t, int32_t> next_token;  // unit -> first token no segment has streamed yet
   for (int32_t c = 0; c < s.num_ctas; ++c)
     for (const Segment& seg : segments_of(s, c)) {
       const Unit un = s.unit(seg.unit);
+      // a unit's segments stream its sequence's tokens in CTA order, each at least one
+      const TokenRange t = s.tokens_of(seg, un);
+      REQUIRE(t.begin == next_token[seg.unit]);
+      REQUIRE(t.begin < t.end);
+      next_token[seg.unit] = t.end;
       REQUIRE(seg.begin >= un.begin);
       REQUIRE(seg.end <= un.end);
       REQUIRE(seg.begin < seg.end);
@@ -89,6 +95,7 @@ void check_schedule(const Problem& p, const Schedule& s) {
       continue;
     }
     REQUIRE(hosts[u] == 1);  // exactly one host
+    REQUIRE(next_token[u] == s.len_of(un.seq));  // and every token streamed
     const std::vector<int32_t>& got = contributors[u];
     REQUIRE(int32_t(got.size()) == n);
     for (int32_t i = 0; i < n; ++i) REQUIRE(got[i] == first + i);  // ordered and complete

@@ -44,6 +44,10 @@ struct TileRange {
   int32_t begin, end;
   LEAN_HD int32_t size() const { return end - begin; }
 };
+/// Token positions [begin, end) in a sequence.
+struct TokenRange {
+  int32_t begin, end;
+};
 
 /// One (sequence, kv head, row block): the unit_rows query heads of a row block of a KV head
 /// are processed together (the whole group when row_split is 1).
@@ -190,6 +194,11 @@ struct Schedule {
     return merge_groups(u) == 1 ? u : num_units() + partial_slot(first_cta(u) + k * merge_fanin, u);
   }
   LEAN_HD int32_t num_counters() const { return num_units() + num_partial_slots(); }
+  /// The tokens segment `seg` of unit `un` streams: whole tiles, the last cut by the sequence's
+  /// end. int32 is enough: a length is at most kMaxSeqLen = 2^31 - kMaxTileKv.
+  LEAN_HD TokenRange tokens_of(const Segment& seg, const Unit& un) const {
+    return TokenRange{(seg.begin - un.begin) * tile_kv, min32((seg.end - un.begin) * tile_kv, len_of(un.seq))};
+  }
   /// The segment of CTA c that starts at tile `it` of its range [.., range_end). A CTA walks
   /// its range as: it = begin; while (it < end) { seg = segment_at(c, it, end); ...; it = seg.end; }
   LEAN_HD Segment segment_at(int32_t c, int32_t it, int32_t range_end) const {
