@@ -420,7 +420,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   int segments = 0, merges = 0;
   // Thread 0 asks for the first segment's first whole tiles before the rest of the prologue runs,
   // which then overlaps their flight (tensor loads, but not the page-window kernel's: its warp 0
-  // keeps a window on the block table).
+  // keeps a window on the block table; bench/NOTES.md step 51).
   const bool prefilled = !kPageWindows && p.use_tma && range.begin < range.end;
   if (p.use_tma && tid == 0) {
     for (int st = 0; st < C::kStages; ++st) mbar_init(&s_full[st], 1);
