@@ -515,16 +515,16 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     float m_run[2] = {kNegInf, kNegInf}, l_run[2] = {0.f, 0.f};  // rows lane/4 and lane/4 + 8
 
 #pragma unroll
-    // Q of the group rides in the first cp.async group, so its latency overlaps the K/V loads;
-    // rows past the group are zero-filled: [rows, D]
-    for (int i = tid; i < C::kRows * C::kChunksPerRow; i += C::kThreads) {
-      const int r = i / C::kChunksPerRow, col = (i % C::kChunksPerRow) * 8;
-      const Elem* src = static_cast<const Elem*>(p.q) + (q_row0 + (r < g ? r : 0)) * D + col;
-      cp_async16<D * 2>(smem_addr(sQ + r * C::kStride + col), src, r < g);
-    }
-#pragma unroll
     for (int st = 0; st < C::kStages - 1; ++st) {
       if (st < n_sub && !(prefilled && segments == 0 && st != cut_sub)) load_stage(st);  // whole tiles prefilled
+      if (st == 0)  // Q of the group rides in the first cp.async group, behind the first K/V tile;
+                    // rows past the group are zero-filled: [rows, D]
+#pragma unroll
+        for (int i = tid; i < C::kRows * C::kChunksPerRow; i += C::kThreads) {
+          const int r = i / C::kChunksPerRow, col = (i % C::kChunksPerRow) * 8;
+          const Elem* src = static_cast<const Elem*>(p.q) + (q_row0 + (r < g ? r : 0)) * D + col;
+          cp_async16<D * 2>(smem_addr(sQ + r * C::kStride + col), src, r < g);
+        }
       cp_async_commit();
     }
     for (int sub = 0; sub < n_sub; ++sub) {
