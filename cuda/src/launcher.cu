@@ -238,12 +238,14 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   // 16k at G = 64: 11.9 vs 12.6 us, step 39), while the H100's one-per-SM grids of 99-132 CTAs
   // stay faster by cp.async (512k at G = 128: 2737 vs 2757 us). So do row blocks, which stream
   // the same tiles (H100 MQA 16k: 11.9 vs 12.6 us, step 40). No split always takes them: our
-  // baseline should be our best. So do short streams of a contiguous cache at head dim 128
-  // (stream-K CTAs of at most 16 tiles), whose first tiles by tensor loads leave before the
-  // prologue (step 51): H100 b1 MHA 1k 11.7 -> 11.4 us, 2k 16.8 -> 16.3, 4k 27.9 -> 27.7, where
-  // 8k (32 tiles) is even and 16k (64) loses 0.6 us (bench/NOTES.md step 54).
+  // baseline should be our best. So do short streams of a contiguous cache at head dim 128 and
+  // one CTA per SM (stream-K CTAs of at most 16 tiles), whose first tiles by tensor loads leave
+  // before the prologue (step 51): H100 b1 MHA 1k 11.7 -> 11.4 us, 2k 16.7 -> 16.2, where 8k (32
+  // tiles) is even, 16k (64) loses 0.6 us and b8 MHA 1k (16 tiles, two CTAs per SM) 0.2
+  // (bench/NOTES.md step 54).
   const int32_t longest_stream = s.tiles_per_cta + (s.big_ctas > 0 ? 1 : 0);
-  const bool short_stream = policy == LEAN_STREAM_K && p.head_dim == 128 && p.kv_page_size == 0 && longest_stream <= 16;
+  const bool short_stream = policy == LEAN_STREAM_K && p.head_dim == 128 && p.kv_page_size == 0 && longest_stream <= 16 &&
+                            s.num_ctas <= prop.multiProcessorCount;
   const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size, p.head_dim) || policy == LEAN_NO_SPLIT ||
                             4 * s.num_ctas < 3 * prop.multiProcessorCount || s.row_split > 1 || short_stream;
   plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
