@@ -232,22 +232,8 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
   const Schedule s = plan->plan.view();
-  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only). A grid that
-  // leaves over a quarter of the SMs idle takes tensor loads on any card: a CTA alone on its SM
-  // streams faster by them (H100 no split, b1 MHA 512k: 5462 vs 6707 us, step 33; stream-K MQA
-  // 16k at G = 64: 11.9 vs 12.6 us, step 39), while the H100's one-per-SM grids of 99-132 CTAs
-  // stay faster by cp.async (512k at G = 128: 2737 vs 2757 us). So do row blocks, which stream
-  // the same tiles (H100 MQA 16k: 11.9 vs 12.6 us, step 40). No split always takes them: our
-  // baseline should be our best. So do short streams of a contiguous cache at head dim 128 and
-  // one CTA per SM (stream-K CTAs of at most 16 tiles), whose first tiles by tensor loads leave
-  // before the prologue (step 51): H100 b1 MHA 1k 11.7 -> 11.4 us, 2k 16.7 -> 16.2, where 8k (32
-  // tiles) is even, 16k (64) loses 0.6 us and b8 MHA 1k (16 tiles, two CTAs per SM) 0.2
-  // (bench/NOTES.md step 54).
-  const int32_t longest_stream = s.tiles_per_cta + (s.big_ctas > 0 ? 1 : 0);
-  const bool short_stream = policy == LEAN_STREAM_K && p.head_dim == 128 && p.kv_page_size == 0 && longest_stream <= 16 &&
-                            s.num_ctas <= prop.multiProcessorCount;
-  const bool tensor_loads = prefer_tensor_loads(peak_gbps, prop.multiProcessorCount, p.kv_page_size, p.head_dim) || policy == LEAN_NO_SPLIT ||
-                            4 * s.num_ctas < 3 * prop.multiProcessorCount || s.row_split > 1 || short_stream;
+  // LEAN_TMA: 0 every tile by cp.async, 1 by tensor memory access (Hopper only); else the plan's
+  const bool tensor_loads = plan_uses_tensor_loads(p, s, peak_gbps, prop.multiProcessorCount);
   plan->tma = plan->hopper && (tma < 0 ? tensor_loads : tma == 1);
   if (s.num_ctas > prop.maxGridSize[0]) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: grid exceeds the device's limit");
   size_t off = 0;

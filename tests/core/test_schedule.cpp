@@ -445,3 +445,30 @@ TEST_CASE("the planner merges through a tree only when one merge would read many
   REQUIRE(fives.view().merge_groups(0) == 53);
   REQUIRE(fives.view().group_size(0, 52) == 4);
 }
+
+TEST_CASE("the load path follows the measured rules on H100- and H200-like cards", "[cpu][schedule]") {
+  const double h100 = 3350, h200 = 4800;  // GB/s over 132 SMs: 25 and 36 per SM
+  auto tensor_loads = [](const Problem& p, Policy policy, int n, double peak) {
+    const Plan plan = make_plan(p, policy, n);
+    return plan_uses_tensor_loads(p, plan.view(), peak, 132);
+  };
+  const Problem mha_1k = make_uniform(1, 32, 32, 128, 1024), mha_16k = make_uniform(1, 32, 32, 128, 16384);
+  // the H200 streams every d128 stream-K grid by tensor loads; the H100 its one-per-SM grids by
+  // cp.async, except short streams (b1 MHA 1k: 4 tiles a CTA at G = 128)
+  REQUIRE(tensor_loads(mha_16k, Policy::stream_k, 128, h200));
+  REQUIRE_FALSE(tensor_loads(mha_16k, Policy::stream_k, 128, h100));
+  REQUIRE(tensor_loads(mha_1k, Policy::stream_k, 128, h100));
+  REQUIRE(tensor_loads(make_uniform(1, 32, 32, 128, 4096), Policy::stream_k, 128, h100));  // 16 tiles
+  REQUIRE_FALSE(tensor_loads(make_uniform(1, 32, 32, 128, 8192), Policy::stream_k, 128, h100));  // 32
+  // ... but not two CTAs per SM (b8 MHA 1k, one CTA per 16-tile unit), other head dims, paged
+  // caches of small pages, or the fixed split
+  REQUIRE_FALSE(tensor_loads(make_uniform(8, 32, 32, 128, 1024), Policy::stream_k, 256, h100));
+  REQUIRE_FALSE(tensor_loads(make_uniform(1, 64, 64, 64, 1024), Policy::stream_k, 128, h100));
+  Problem paged = mha_1k;
+  paged.kv_page_size = 16;
+  REQUIRE_FALSE(tensor_loads(paged, Policy::stream_k, 128, h100));
+  REQUIRE_FALSE(tensor_loads(mha_1k, Policy::fixed_split, 4, h100));
+  // a grid leaving over a quarter of the SMs idle, and no split, take them on any card
+  REQUIRE(tensor_loads(mha_16k, Policy::stream_k, 64, h100));
+  REQUIRE(tensor_loads(mha_16k, Policy::no_split, 1, h100));
+}

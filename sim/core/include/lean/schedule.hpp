@@ -306,6 +306,25 @@ inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0
   return peak_gbps > kOnePerSmGbps * num_sms || page_size > 0;
 }
 
+/// The load path of a planned launch on a card of `num_sms` SMs and `peak_gbps`: the card's and
+/// cache's preference (prefer_tensor_loads), and on any card the launches that stream faster by
+/// tensor loads. A grid that leaves over a quarter of the SMs idle: a CTA alone on its SM streams
+/// faster by them (H100 no split, b1 MHA 512k: 5462 vs 6707 us, step 33; stream-K MQA 16k at
+/// G = 64: 11.9 vs 12.6 us, step 39), while the H100's one-per-SM grids of 99-132 CTAs stay
+/// faster by cp.async (512k at G = 128: 2737 vs 2757 us). Row blocks, which stream the same tiles
+/// (H100 MQA 16k: 11.9 vs 12.6 us, step 40). No split always: our baseline should be our best.
+/// Short streams of a contiguous cache at head dim 128 and one CTA per SM (stream-K CTAs of at
+/// most 16 tiles), whose first tiles by tensor loads leave before the prologue (step 51): H100 b1
+/// MHA 1k 11.7 -> 11.4 us, 2k 16.7 -> 16.2, where 8k (32 tiles) is even, 16k (64) loses 0.6 us
+/// and b8 MHA 1k (16 tiles, two CTAs per SM) 0.2 (bench/NOTES.md step 54).
+inline bool plan_uses_tensor_loads(const Problem& p, const Schedule& s, double peak_gbps, int num_sms) {
+  const int32_t longest_stream = s.tiles_per_cta + (s.big_ctas > 0 ? 1 : 0);
+  const bool short_stream = s.policy == Policy::stream_k && p.head_dim == 128 && p.kv_page_size == 0 &&
+                            longest_stream <= 16 && s.num_ctas <= num_sms;
+  return prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size, p.head_dim) || s.policy == Policy::no_split ||
+         4 * s.num_ctas < 3 * num_sms || s.row_split > 1 || short_stream;
+}
+
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
 /// way that peer does.
