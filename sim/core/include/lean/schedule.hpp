@@ -318,9 +318,9 @@ inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0
 /// MHA 1k 11.7 -> 11.4 us, 2k 16.7 -> 16.2, where 8k (32 tiles) is even, 16k (64) loses 0.6 us
 /// and b8 MHA 1k (16 tiles, two CTAs per SM) 0.2 (bench/NOTES.md step 54).
 inline bool plan_uses_tensor_loads(const Problem& p, const Schedule& s, double peak_gbps, int num_sms) {
-  const int32_t longest_stream = s.tiles_per_cta + (s.big_ctas > 0 ? 1 : 0);
+  // stream-K's first CTA is one of the longest (cta_range: the big CTAs come first)
   const bool short_stream = s.policy == Policy::stream_k && p.head_dim == 128 && p.kv_page_size == 0 &&
-                            longest_stream <= 16 && s.num_ctas <= num_sms;
+                            s.cta_range(0).size() <= 16 && s.num_ctas <= num_sms;
   return prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size, p.head_dim) || s.policy == Policy::no_split ||
          4 * s.num_ctas < 3 * num_sms || s.row_split > 1 || short_stream;
 }
