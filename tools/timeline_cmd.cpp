@@ -94,6 +94,7 @@ int timeline_run(const Problem& p_in, Policy policy, int grid, const sim::Machin
     fmt::print(", in-kernel span: model {:.1f} us, measured {:.1f} us ({:+.1f}%)", span, meas.kernel_us, 100 * (span / meas.kernel_us - 1));
   }
   fmt::print("\n");
+  for (const sim::Timeline& tl : tls) fmt::print("tail of the {} timeline:\n{}", tl.source, sim::summarize_tail(tl).str());
   if (!svg.empty()) spill(svg, sim::timeline_svg(tls, plan.view(), describe(p) + " " + to_string(policy))), fmt::print("wrote {}\n", svg);
   if (!json.empty()) spill(json, sim::chrome_trace_json(tls)), fmt::print("wrote {} (open in ui.perfetto.dev)\n", json);
   return 0;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <iomanip>
 #include <sstream>
 
@@ -344,6 +345,66 @@ Timeline from_trace(const std::vector<int64_t>& trace, int num_ctas, int max_seg
   }
   for (const Event& e : tl.events) tl.kernel_us = std::max(tl.kernel_us, e.t1);
   return tl;
+}
+
+namespace {
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+double max_of(const std::vector<double>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+}  // namespace
+
+TailSummary summarize_tail(const Timeline& tl) {
+  struct Cta {
+    double t0 = 0, t1 = 0;
+    std::vector<std::pair<double, double>> segments;  // start, end of its last event
+    std::vector<const Event*> after;                   // partials and merges
+  };
+  std::map<int32_t, Cta> ctas;  // the merge kernel's events (cta -1) are not a CTA's
+  for (const Event& e : tl.events)
+    if (e.kind == EventKind::cta) ctas[e.cta].t0 = e.t0, ctas[e.cta].t1 = e.t1;
+  for (const Event& e : tl.events) {
+    const auto it = ctas.find(e.cta);
+    if (it == ctas.end()) continue;
+    if (e.kind == EventKind::segment) it->second.segments.push_back({e.t0, e.t1});
+    if (e.kind == EventKind::partial || e.kind == EventKind::merge) it->second.after.push_back(&e);
+  }
+  for (auto& [c, cta] : ctas) {
+    std::sort(cta.segments.begin(), cta.segments.end());
+    for (const Event* e : cta.after) {  // it ends the last segment that started before it
+      auto seg = std::upper_bound(cta.segments.begin(), cta.segments.end(), std::make_pair(e->t0, std::numeric_limits<double>::infinity()));
+      if (seg != cta.segments.begin()) std::prev(seg)->second = std::max(std::prev(seg)->second, e->t1);
+    }
+  }
+  TailSummary t;
+  std::map<int, std::vector<double>> ends;
+  std::vector<double> first, gaps;
+  for (const auto& [c, cta] : ctas) {
+    t.end_max = std::max(t.end_max, cta.t1);
+    if (cta.segments.empty()) continue;
+    ends[int(cta.segments.size())].push_back(cta.t1);
+    first.push_back(cta.segments.front().first - cta.t0);
+    for (size_t k = 1; k < cta.segments.size(); ++k) gaps.push_back(cta.segments[k].first - cta.segments[k - 1].second);
+  }
+  for (const auto& [n, v] : ends) t.by_segments.push_back({n, int(v.size()), median(v), max_of(v)});
+  t.first_segment_median = median(first), t.first_segment_max = max_of(first);
+  t.boundaries = int(gaps.size()), t.boundary_median = median(gaps), t.boundary_max = max_of(gaps);
+  return t;
+}
+
+std::string TailSummary::str() const {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(2) << "  CTA ends by segments (us): ";
+  for (size_t i = 0; i < by_segments.size(); ++i)
+    o << (i ? "; " : "") << by_segments[i].segments << " seg: " << by_segments[i].ctas << " CTAs, median "
+      << by_segments[i].end_median << ", max " << by_segments[i].end_max;
+  o << "\n  latest CTA end " << end_max << " us; CTA start to first segment median " << first_segment_median << ", max "
+    << first_segment_max << " us; " << boundaries << " segment boundaries, gap median " << boundary_median << ", max "
+    << boundary_max << " us\n";
+  return o.str();
 }
 
 std::string timeline_svg(const std::vector<Timeline>& tls, const Schedule& s, const std::string& title) {

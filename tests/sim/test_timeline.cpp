@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <climits>
 #include <map>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -129,4 +132,94 @@ TEST_CASE("measured traces become the same events, and both draw and export", "[
   const auto j = nlohmann::json::parse(sim::chrome_trace_json({model, meas}));
   CHECK(j["traceEvents"].size() == model.events.size() + meas.events.size() + 2);
   REQUIRE_THROWS_WITH(sim::from_trace(std::vector<int64_t>(3), s.num_ctas, kseg, "x"), Catch::Contains("too short"));
+}
+
+TEST_CASE("the tail summary groups CTA ends by segments and measures each CTA's start and boundaries", "[cpu][timeline]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 41);
+  std::uniform_real_distribution<double> dur(0.1, 20.0);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  };
+  for (int trial = 0; trial < 50; ++trial) {
+    // a random trace in lean_decode_trace's layout: [sm, start, end, segments, per segment: unit,
+    // begin, streamed, written, merged], nanoseconds
+    const int ctas = 2 + int(rng() % 40), max_segments = 1 + int(rng() % 5);
+    std::vector<int64_t> trace(size_t(ctas) * (4 + 5 * max_segments), 0);
+    std::map<int, std::vector<double>> ends;
+    std::vector<double> first, gaps;
+    const int64_t origin = 1000000 + int64_t(rng() % 1000);
+    std::vector<std::tuple<int64_t, int64_t, int>> rows;  // start, end, segments
+    int64_t t0 = INT64_MAX;
+    for (int c = 0; c < ctas; ++c) {
+      int64_t* r = trace.data() + size_t(c) * (4 + 5 * max_segments);
+      const int n = int(rng() % (max_segments + 1));  // 0: an idle CTA
+      int64_t t = origin + int64_t(dur(rng) * 1e3);
+      r[0] = c % 7, r[1] = t, r[3] = n;
+      int64_t prev_end = 0;
+      for (int k = 0; k < n; ++k) {
+        int64_t* g = r + 4 + 5 * k;
+        g[0] = c + k, g[1] = t += int64_t(dur(rng) * 1e3), g[2] = t += int64_t(dur(rng) * 1e3);
+        g[3] = t += rng() % 2 ? int64_t(dur(rng) * 1e3) : 0;
+        g[4] = t += rng() % 3 ? 0 : int64_t(dur(rng) * 1e3);
+        if (k == 0) first.push_back(double(g[1] - r[1]) * 1e-3);
+        else gaps.push_back(double(g[1] - prev_end) * 1e-3);
+        prev_end = t;
+      }
+      r[2] = t += int64_t(dur(rng) * 1e3);
+      t0 = std::min(t0, r[1]);
+      rows.emplace_back(r[1], r[2], n);
+    }
+    double latest = 0;
+    for (const auto& [start, end, n] : rows) {
+      latest = std::max(latest, double(end - t0) * 1e-3);
+      if (n > 0) ends[n].push_back(double(end - t0) * 1e-3);
+    }
+    const sim::TailSummary t = sim::summarize_tail(sim::from_trace(trace, ctas, max_segments, "test"));
+    INFO(t.str());
+    REQUIRE(t.by_segments.size() == ends.size());
+    size_t i = 0;
+    for (const auto& [n, v] : ends) {
+      const sim::TailSummary::Group& grp = t.by_segments[i++];
+      CHECK(grp.segments == n);
+      CHECK(grp.ctas == int(v.size()));
+      CHECK(grp.end_median == Approx(median(v)).epsilon(1e-12));
+      CHECK(grp.end_max == Approx(*std::max_element(v.begin(), v.end())).epsilon(1e-12));
+    }
+    CHECK(t.end_max == Approx(latest).epsilon(1e-12));
+    CHECK(t.boundaries == int(gaps.size()));
+    if (!first.empty()) CHECK(t.first_segment_median == Approx(median(first)).epsilon(1e-12));
+    if (!gaps.empty()) {
+      CHECK(t.boundary_median == Approx(median(gaps)).epsilon(1e-12));
+      CHECK(t.boundary_max == Approx(*std::max_element(gaps.begin(), gaps.end())).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("the model's tail counts every CTA's segments and boundaries", "[cpu][timeline]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 43);
+  const sim::Machine m = test_machine();
+  for (int trial = 0; trial < 40; ++trial) {
+    Problem p = test::random_problem(rng, 8, 20000);
+    p.tile_kv = 64;
+    const Plan plan = make_plan(p, Policy::stream_k, 1 + int(rng() % 300));
+    const Schedule s = plan.view();
+    const sim::TailSummary t = sim::summarize_tail(sim::model_timeline(p, s, m));
+    std::map<int, int> ctas_of;
+    int boundaries = 0;
+    for (int32_t c = 0; c < s.num_ctas; ++c) {
+      const int n = int(segments_of(s, c).size());
+      if (n > 0) ++ctas_of[n], boundaries += n - 1;
+    }
+    INFO(describe(p) << " " << s.print() << "\n" << t.str());
+    REQUIRE(t.by_segments.size() == ctas_of.size());
+    for (const sim::TailSummary::Group& g : t.by_segments) {
+      CHECK(g.ctas == ctas_of[g.segments]);
+      CHECK(g.end_median <= g.end_max);
+      CHECK(g.end_max <= t.end_max + 1e-9);
+    }
+    CHECK(t.boundaries == boundaries);
+    CHECK(t.first_segment_median >= 0);
+    CHECK(t.boundary_median >= 0);
+  }
 }

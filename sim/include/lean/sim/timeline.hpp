@@ -71,6 +71,26 @@ Machine calibrate(const Machine& start, const std::vector<Measurement>& rows, in
 /// then per segment: unit, t_begin, t_streamed, t_written, t_merged], globaltimer ns.
 Timeline from_trace(const std::vector<int64_t>& trace, int num_ctas, int max_segments, const std::string& card);
 
+/// How a timeline's grid ends: the end of each CTA, grouped by its number of segments (stream-K
+/// CTAs of several segments pay an epilogue and a refill per boundary, and can end last), the
+/// time from a CTA's start to its first segment, and from the end of a segment's last event
+/// (streamed, partial written or merged) to the next segment's start. Times in us from the
+/// timeline's origin. This is what separated a ragged row's tail from its lookups (bench/NOTES.md
+/// steps 55-56).
+struct TailSummary {
+  struct Group {
+    int segments = 0, ctas = 0;
+    double end_median = 0, end_max = 0;
+  };
+  std::vector<Group> by_segments;  ///< ascending segments; CTAs without a segment are left out
+  double first_segment_median = 0, first_segment_max = 0;
+  int boundaries = 0;  ///< segment boundaries inside CTAs
+  double boundary_median = 0, boundary_max = 0;
+  double end_max = 0;  ///< the latest CTA end
+  std::string str() const;  ///< a few lines for a terminal
+};
+TailSummary summarize_tail(const Timeline& tl);
+
 /// Colour of a unit (sequence, kv head) in every picture, so plans and timelines match.
 std::string unit_colour(int32_t unit);
 
