@@ -374,9 +374,10 @@ TailSummary summarize_tail(const Timeline& tl) {
   }
   for (auto& [c, cta] : ctas) {
     std::sort(cta.segments.begin(), cta.segments.end());
+    constexpr double kInf = std::numeric_limits<double>::infinity();
     for (const Event* e : cta.after) {  // it ends the last segment that started before it
-      auto seg = std::upper_bound(cta.segments.begin(), cta.segments.end(), std::make_pair(e->t0, std::numeric_limits<double>::infinity()));
-      if (seg != cta.segments.begin()) std::prev(seg)->second = std::max(std::prev(seg)->second, e->t1);
+      const auto next = std::upper_bound(cta.segments.begin(), cta.segments.end(), std::make_pair(e->t0, kInf));
+      if (next != cta.segments.begin()) std::prev(next)->second = std::max(std::prev(next)->second, e->t1);
     }
   }
   TailSummary t;
