@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Session 13: A/B of two builds (VS="base new") on the quick, small and paged matrices, three
-# alternating repeats, after the new build's GPU tests (three load modes) and sanitizers.
+# Session 13: A/B of two builds (VS="base new") on the quick, small and paged matrices, and on
+# CASES (";"-separated lean_bench --case specs), three alternating repeats, after the new
+# build's GPU tests (three load modes) and sanitizers. Binaries from .carry/bin.tar.xz ({base,new}/).
 set -u
 nvidia-smi --query-gpu=name --format=csv,noheader | grep -q "${WANT:-H}" || { nvidia-smi -L; exit 3; }
 mkdir -p /tmp/bin && tar xJf .carry/bin.tar.xz -C /tmp/bin
@@ -20,6 +21,7 @@ VS=${VS:-base new}; R=$OUT/ab; mkdir -p $R
 for rep in 1 2 3; do for v in $VS; do
   for m in ${MATS:-quick small}; do /tmp/bin/$v/lean_bench --matrix $m > $R/${m}${rep}_$v.txt 2>&1; done
   for pg in ${PAGES:-64 16}; do /tmp/bin/$v/lean_bench --matrix paged --page $pg > $R/page${pg}x${rep}_$v.txt 2>&1; done
+  IFS=';'; for c in ${CASES:-}; do /tmp/bin/$v/lean_bench --case "$c" >> $R/case${rep}_$v.txt 2>&1; done; unset IFS
 done; VS=$(echo $VS | tr ' ' '\n' | tac | tr '\n' ' '); done
 python3 - $R $VS <<'PY' | tee $OUT/ab_table.txt
 import sys,re,glob,os
