@@ -121,9 +121,9 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
       const Unit un = s.unit(seg.unit);
       const Mat q = load_queries(in, un.seq, un.q_head0, g);
       Online st(g, D);
-      for (int32_t tile = seg.begin; tile < seg.end; ++tile) {
-        const int64_t t0 = int64_t(tile - un.begin) * s.tile_kv;
-        const int n = static_cast<int>(std::min<int64_t>(s.tile_kv, s.len_of(un.seq) - t0));
+      const TokenRange t = s.tokens_of(seg, un);
+      for (int32_t t0 = t.begin; t0 < t.end; t0 += s.tile_kv) {
+        const int n = std::min(s.tile_kv, t.end - t0);
         const Mat sc = scale * (q * load_rows(in, Tensor::k, un.seq, un.head, t0, n, scratch).transpose());
         st.add(sc, load_rows(in, Tensor::v, un.seq, un.head, t0, n, scratch));
       }
