@@ -61,7 +61,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 void print_plan_table(const Schedule& s, int max_rows) {
   fmt::print("{}\n\n{:>5} {:>10} {:>6}  segments (unit=seq/head [tiles) ; H = host, * = whole unit)\n", s.print(), "cta",
-             "tiles", "count");
+             "range", "tiles");
   for (int32_t c = 0; c < s.num_ctas && c < max_rows; ++c) {
     const TileRange r = s.cta_range(c);
     std::string segs;
@@ -70,7 +70,7 @@ void print_plan_table(const Schedule& s, int max_rows) {
       segs += fmt::format(" u{}={}/{}[{},{}){}", g.unit, u.seq, u.head, g.begin - u.begin, g.end - u.begin,
                           g.complete ? "*" : g.host ? "H" : "");
     }
-    fmt::print("{:>5} {:>10} {:>6} {}\n", c, fmt::format("{}-{}", r.begin, r.end), r.size(), segs);
+    fmt::print("{:>5} {:>10} {:>6} {}\n", c, fmt::format("{}-{}", r.begin, r.end), computed_tiles(s, c), segs);
   }
   if (s.num_ctas > max_rows) fmt::print("  ... {} more CTAs (--rows to show)\n", s.num_ctas - max_rows);
   fmt::print("\n{:>5} {:>4} {:>5} {:>9} {:>7} {:>5} {:>6}\n", "unit", "seq", "head", "q heads", "tiles", "host", "ctas");
@@ -110,7 +110,7 @@ double replay_and_report(const CaseSpec& spec, int row_split) {
 int golden_check(const std::string& path, double tol) {
   const golden::Case c = golden::read(path);
   const auto in = golden::inputs_of(c);
-  const Plan plan = make_plan(c.problem, c.policy, c.grid);
+  const Plan plan = golden::plan_of(c);
   const sim::Replay r = sim::replay(*in, plan.view(), true);
   const sim::Output ref = sim::naive_attention(*in);
   double worst = std::max({sim::compare(r.out.o, c.expected.o, c.problem.head_dim).max_err,

@@ -178,7 +178,7 @@ std::string explain(const Problem& p, const sim::Machine& m) {
     const Schedule s = plan.view();
     const sim::Timeline tl = sim::model_timeline(p, s, m);
     int32_t max_tiles = 0, split_units = 0, max_contrib = 0;
-    for (int32_t c = 0; c < s.num_ctas; ++c) max_tiles = std::max(max_tiles, s.cta_range(c).size());
+    for (int32_t c = 0; c < s.num_ctas; ++c) max_tiles = std::max(max_tiles, computed_tiles(s, c));
     for (int32_t u = 0; u < s.num_units(); ++u) {
       split_units += s.num_contributors(u) > 1;
       max_contrib = std::max(max_contrib, s.num_contributors(u));

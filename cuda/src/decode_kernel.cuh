@@ -373,8 +373,9 @@ __device__ __noinline__ void write_empty_outputs(const DecodeParams& p, int cta)
 // keeps that code out of its loop (a larger loop body slowed every contiguous row by 1-25% on
 // H100) and serves contiguous caches and pages of whole tiles, one page id a tile (through a
 // window: H200 page 64 at one CTA per SM 133.0 against 128.1 us; bench/NOTES.md step 42).
-template <int D, typename Elem, int MTiles, bool kPageWindows>
+template <int D, typename Elem, int MTiles, Variant V>
 __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const __grid_constant__ DecodeParams p) {
+  constexpr bool kPageWindows = V == Variant::page_windows;
   using C = DecodeConfig<D, MTiles>;
   using E = ElemTraits<Elem>;
   extern __shared__ __align__(128) unsigned char smem_raw[];
@@ -391,7 +392,15 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
   __shared__ int s_last;
   __shared__ __align__(8) uint64_t s_full[C::kStages];  // tensor-memory tiles landed (use_tma)
 
-  const Schedule& s = p.sched;
+  // Variant::uniform reads the plan through a copy that states what the launcher promises (one
+  // length, no idle tiles), so the compiler drops a ragged batch's code
+  [[maybe_unused]] Schedule uniform_plan;
+  if constexpr (V == Variant::uniform) {
+    uniform_plan = p.sched;
+    uniform_plan.unit_pad = 0;
+    __builtin_assume(uniform_plan.uniform_len > 0);
+  }
+  const Schedule& s = V == Variant::uniform ? uniform_plan : p.sched;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int mt = warp / C::kWarpsPerM, wi = warp % C::kWarpsPerM;
   const int cta = s.cta_of_block(blockIdx.x);  // row blocks of one K/V range on neighbouring blocks
@@ -690,7 +699,7 @@ __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode
     }
     if (p.use_tma) fence_proxy_async();  // sO and cp.async stages before the next tiles' tensor writes
     __syncthreads();  // sO and the stats are reused by the next segment
-    it = seg.end;
+    it = seg.next;
   }
   if (tr) tr[2] = globaltimer(), tr[3] = segments;
   if (p.record && tid == 0) {
@@ -720,21 +729,21 @@ cudaError_t launch_kernel(Kernel kernel, int64_t ctas, int threads, size_t smem_
   return cudaLaunchKernelEx(&cfg, kernel, p);
 }
 
-template <int D, typename Elem, int MTiles, bool kPageWindows>
+template <int D, typename Elem, int MTiles, Variant V>
 cudaError_t launch_decode(const DecodeParams& p, bool programmatic, cudaStream_t stream) {
   using C = DecodeConfig<D, MTiles>;
-  return launch_kernel(decode_kernel<D, Elem, MTiles, kPageWindows>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
+  return launch_kernel(decode_kernel<D, Elem, MTiles, V>, p.sched.num_ctas, C::kThreads, C::kSmemBytes, programmatic, p, stream);
 }
 
-template <int D, typename Elem, int MTiles, bool kPageWindows>
+template <int D, typename Elem, int MTiles, Variant V>
 KernelEntry kernel_entry() {
   using C = DecodeConfig<D, MTiles>;
   const lean_dtype dt = std::is_same_v<Elem, __half> ? LEAN_FP16 : LEAN_BF16;
-  return KernelEntry{D,       dt,        MTiles, kPageWindows, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles, kPageWindows>),
-                     C::kSmemBytes, C::kTile, &launch_decode<D, Elem, MTiles, kPageWindows>};
+  return KernelEntry{D,       dt,        MTiles, V, reinterpret_cast<const void*>(&decode_kernel<D, Elem, MTiles, V>),
+                     C::kSmemBytes, C::kTile, &launch_decode<D, Elem, MTiles, V>};
 }
 
 }  // namespace lean::cuda
 
-#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT, PAGE_WINDOWS) \
-  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT, PAGE_WINDOWS>();
+#define LEAN_INSTANTIATE_DECODE(D, ELEM, MT, VARIANT) \
+  template lean::cuda::KernelEntry lean::cuda::kernel_entry<D, ELEM, MT, lean::cuda::Variant::VARIANT>();

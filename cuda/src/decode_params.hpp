@@ -41,12 +41,21 @@ struct DecodeParams {
   CUtensorMap tma_k, tma_v;
 };
 
-/// One compiled kernel: head dim x element type x m-tiles (16 query rows each) x cache layout.
+/// What a compiled decode kernel serves. `general` and `uniform` read contiguous caches and pages
+/// of whole tiles; `page_windows` pages smaller than a tile (KernelShape::uses_page_windows).
+/// `uniform` is `general` for batches of one length (Schedule::uniform_len > 0): compiled
+/// knowing that, it has none of a ragged batch's code (unit searches, empty sequences, idle
+/// tiles), which uniform small calls paid 0.2-0.5 us for (bench/NOTES.md step 58). Head dim 128
+/// only; elsewhere uniform batches run `general`.
+enum class Variant : int { general = 0, page_windows = 1, uniform = 2 };
+inline constexpr int kVariants = 3;
+
+/// One compiled kernel: head dim x element type x m-tiles (16 query rows each) x variant.
 struct KernelEntry {
   int head_dim;
   lean_dtype dtype;
   int m_tiles;
-  bool page_windows;  // for pages smaller than a tile (KernelShape::uses_page_windows), else contiguous or pages of whole tiles
+  Variant variant;
   const void* func;
   size_t smem_bytes;
   int tile_tokens;  // tokens per shared-memory stage; tile_kv must be a multiple
@@ -54,11 +63,11 @@ struct KernelEntry {
   cudaError_t (*launch)(const DecodeParams& p, bool programmatic, cudaStream_t stream);
 };
 
-template <int D, typename Elem, int MTiles, bool kPageWindows>
+template <int D, typename Elem, int MTiles, Variant V>
 KernelEntry kernel_entry();
 
-/// Every instantiation built into this library; null-terminated scan in the launcher.
-const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool page_windows);
+/// The instantiation for (head dim, element type, query heads a unit, variant); null if none.
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, Variant variant);
 
 /// The separate merge (Schedule::separate_merge): one CTA per (unit, query row), launched after
 /// the decode kernel on the same stream (cuda/src/combine.cu).

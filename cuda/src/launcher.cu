@@ -87,8 +87,9 @@ bool encode_kv_maps(DecodeParams& d, const lean_kv& kv, int head_dim, int kv_hea
 
 }  // namespace
 
-const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool page_windows) {
-#define LEAN_KERNEL_PAIR(D, E, MT) kernel_entry<D, E, MT, false>(), kernel_entry<D, E, MT, true>()
+const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, Variant variant) {
+#define LEAN_KERNEL_PAIR(D, E, MT) kernel_entry<D, E, MT, Variant::general>(), kernel_entry<D, E, MT, Variant::page_windows>()
+#define LEAN_KERNEL_UNIFORM(E, MT) kernel_entry<128, E, MT, Variant::uniform>()
   static const KernelEntry table[] = {
       LEAN_KERNEL_PAIR(64, __half, 1),          LEAN_KERNEL_PAIR(64, __half, 2),          LEAN_KERNEL_PAIR(64, __half, 4),
       LEAN_KERNEL_PAIR(64, __nv_bfloat16, 1),   LEAN_KERNEL_PAIR(64, __nv_bfloat16, 2),   LEAN_KERNEL_PAIR(64, __nv_bfloat16, 4),
@@ -96,11 +97,15 @@ const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, bool p
       LEAN_KERNEL_PAIR(128, __nv_bfloat16, 1),  LEAN_KERNEL_PAIR(128, __nv_bfloat16, 2),  LEAN_KERNEL_PAIR(128, __nv_bfloat16, 4),
       LEAN_KERNEL_PAIR(256, __half, 1),         LEAN_KERNEL_PAIR(256, __half, 2),
       LEAN_KERNEL_PAIR(256, __nv_bfloat16, 1),  LEAN_KERNEL_PAIR(256, __nv_bfloat16, 2),
+      // head dim 128 only: at 64 and 256 it gained nothing and slowed our no split 4-29% (step 58)
+      LEAN_KERNEL_UNIFORM(__half, 1),           LEAN_KERNEL_UNIFORM(__half, 2),           LEAN_KERNEL_UNIFORM(__half, 4),
+      LEAN_KERNEL_UNIFORM(__nv_bfloat16, 1),    LEAN_KERNEL_UNIFORM(__nv_bfloat16, 2),    LEAN_KERNEL_UNIFORM(__nv_bfloat16, 4),
   };
 #undef LEAN_KERNEL_PAIR
+#undef LEAN_KERNEL_UNIFORM
   const int m_tiles = group > kMaxGroup ? 0 : KernelShape::m_tiles(group);
   for (const KernelEntry& k : table)
-    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles && k.page_windows == page_windows) return &k;
+    if (k.head_dim == head_dim && k.dtype == dtype && k.m_tiles == m_tiles && k.variant == variant) return &k;
   return nullptr;
 }
 
@@ -113,11 +118,12 @@ struct lean_plan_s {
   Problem problem;
   Plan plan;
   const KernelEntry* kernel = nullptr;  // the variant for the cache the problem names (kv_page_size): it plans the grid
-  const KernelEntry* variants[2] = {};   // without, with page windows: lean_decode launches the one for the cache it gets
+  const KernelEntry* variants[kVariants] = {};  // by Variant: lean_decode launches the one for the cache it gets
   bool hopper = false;  // compute capability >= 9.0: tensor loads and programmatic launches
   bool early_merge_launch = true;  // the decode kernel triggers the merge kernel's launch at its start
   bool programmatic = false;  // the decode kernel launches as a programmatic dependent of the stream's previous kernel
   bool tma = false;  // whole tiles by tensor memory access (prefer_tensor_loads; LEAN_TMA=0|1 overrides on Hopper)
+  bool uniform_kernel = true;  // uniform batches launch Variant::uniform (LEAN_UNIFORM_KERNEL=0: the general one)
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
   std::vector<int32_t> split_units;  // units of two or more contributors: the merge kernel's grid
@@ -151,10 +157,10 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (pr->batch > 0) p.seq_lens.assign(pr->seq_lens, pr->seq_lens + pr->batch);
   const std::string err = problem_error(p);
   if (!err.empty()) return fail(LEAN_ERR_INVALID, "lean_plan_create: invalid problem: " + err);
-  auto pick_kernels = [&](int rows) {  // both variants for units of `rows` query heads
-    for (bool windows : {false, true}) plan->variants[windows] = find_kernel(p.head_dim, pr->dtype, rows, windows);
-    plan->kernel = plan->variants[KernelShape::uses_page_windows(p.kv_page_size)];
-    return plan->variants[0] && plan->variants[1];
+  auto pick_kernels = [&](int rows) {  // the variants for units of `rows` query heads (uniform: where compiled)
+    for (int v = 0; v < kVariants; ++v) plan->variants[v] = find_kernel(p.head_dim, pr->dtype, rows, Variant(v));
+    plan->kernel = plan->variants[int(KernelShape::uses_page_windows(p.kv_page_size) ? Variant::page_windows : Variant::general)];
+    return plan->variants[int(Variant::general)] && plan->variants[int(Variant::page_windows)];
   };
   if (!pick_kernels(p.group_size()))
     return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for head_dim " + std::to_string(p.head_dim) + " with " +
@@ -173,7 +179,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     cudaSetDevice(device);
     cudaError_t err = cudaSuccess;
     for (const KernelEntry* k : plan->variants)
-      if (err == cudaSuccess) err = cudaFuncSetAttribute(k->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(k->smem_bytes));
+      if (k && err == cudaSuccess) err = cudaFuncSetAttribute(k->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(k->smem_bytes));
     if (err == cudaSuccess)
       err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
     cudaSetDevice(prev);
@@ -211,14 +217,19 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") +
                                       std::getenv("LEAN_MERGE_FANIN") + "'");
   int fanin = int(fanin_env);
+  long pad_env = kAutoPad;  // LEAN_UNIT_PAD (A/B switch): stream-K's idle tiles after each unit of a ragged batch
+  if (!env_int("LEAN_UNIT_PAD", 0, 1 << 20, &pad_env))
+    return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_UNIT_PAD must be an integer >= 0, got '") +
+                                      std::getenv("LEAN_UNIT_PAD") + "'");
   const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH"),
-            pdl = env_switch("LEAN_PDL");
+            pdl = env_switch("LEAN_PDL"), uniform_kernel = env_switch("LEAN_UNIFORM_KERNEL");
   for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early},
-                         std::pair{"LEAN_PDL", pdl}})
+                         std::pair{"LEAN_PDL", pdl}, std::pair{"LEAN_UNIFORM_KERNEL", uniform_kernel}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
   plan->hopper = prop.major >= 9;
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
   plan->early_merge_launch = early != 0;
+  plan->uniform_kernel = uniform_kernel != 0;
   // LEAN_PDL: 1 launches programmatically on Hopper (lean_plan_set_programmatic_launch). Off by
   // default: behind our own merge kernel it gained nothing net, and full H200 runs had b8 MHA 1k,
   // GQA 4k and MQA 16k 0.4-1 us slower with it (bench/NOTES.md step 34)
@@ -227,7 +238,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
     plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n,
-                           fanin, row_split);
+                           fanin, row_split, int(pad_env));
   } catch (const Error& ex) {
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
@@ -351,7 +362,10 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   if (kv->block_table) d.page_div = FastDiv::of(kv->page_size);
   d.use_tma = plan->tma && encode_kv_maps(d, *kv, p.head_dim, p.num_kv_heads, max_len, p.batch, plan->kernel->dtype);
   const bool windows = kv->block_table && KernelShape::uses_page_windows(kv->page_size);
-  cudaError_t e = plan->variants[windows]->launch(d, plan->programmatic, stream);
+  // LEAN_UNIFORM_KERNEL=0 (test switch): uniform batches through the general kernel
+  const bool uniform = d.sched.uniform_len > 0 && d.sched.unit_pad == 0 && plan->uniform_kernel && plan->variants[int(Variant::uniform)];
+  const Variant v = windows ? Variant::page_windows : uniform ? Variant::uniform : Variant::general;
+  cudaError_t e = plan->variants[int(v)]->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {
     e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);

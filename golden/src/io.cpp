@@ -157,11 +157,14 @@ Case make_case(std::string name, const Problem& p, uint64_t seed, InputMode mode
   const sim::GeneratedInputs gen(p, seed, mode);
   if (store_inputs) c.inputs = sim::materialize(gen);
   const Plan plan = make_plan(p, policy, grid);
+  c.unit_pad = plan.view().unit_pad;
   sim::Replay r = sim::replay(gen, plan.view(), true, progress);
   c.partials = std::move(r.partials);
   c.expected = std::move(r.out);
   return c;
 }
+
+Plan plan_of(const Case& c) { return make_plan(c.problem, c.policy, c.grid, kAutoMerge, 1, c.unit_pad); }
 
 std::unique_ptr<sim::Inputs> inputs_of(const Case& c) {
   if (c.inputs) return std::make_unique<sim::StoredInputs>(c.problem, *c.inputs);
@@ -197,7 +200,7 @@ void write(const std::string& path, const Case& c) {
       w.attr(gp, "tile_kv", int32_t(p.tile_kv));
       w.dataset(gp, "seq_lens", p.seq_lens, {H(B)});
     }
-    const Plan plan = make_plan(p, c.policy, c.grid);
+    const Plan plan = plan_of(c);
     const Schedule s = plan.view();
     {
       const ScheduleTable t = to_table(s);
@@ -207,6 +210,7 @@ void write(const std::string& path, const Case& c) {
       w.attr(gs, "num_ctas", s.num_ctas);
       w.attr(gs, "num_splits", s.num_splits);
       w.attr(gs, "total_tiles", s.total_tiles);
+      w.attr(gs, "unit_pad", s.unit_pad);
       w.dataset(gs, "seq_tile_begin", plan.seq_tile_begin(), {H(B + 1)});
       w.dataset(gs, "cta_begin", t.cta_begin, {H(s.num_ctas)});
       w.dataset(gs, "cta_end", t.cta_end, {H(s.num_ctas)});
@@ -266,8 +270,9 @@ Case read(const std::string& path) {
   if (!f.ok()) fail(path, "cannot be opened as HDF5 (truncated or corrupt)");
   if (H5Aexists(f, "magic") <= 0 || r.str(f, "magic") != kMagic) fail(path, std::string("is not a LeanAttention golden file (no magic '") + kMagic + "')");
   const int32_t version = r.attr<int32_t>(f, "schema_version");
-  if (version != kSchemaVersion)
-    fail(path, "has schema_version " + std::to_string(version) + "; this reader supports " + std::to_string(kSchemaVersion));
+  if (version < kOldestSchemaVersion || version > kSchemaVersion)
+    fail(path, "has schema_version " + std::to_string(version) + "; this reader supports " + std::to_string(kOldestSchemaVersion) + " to " +
+                   std::to_string(kSchemaVersion));
   Case c;
   c.name = r.str(f, "name");
   c.writer_version = r.str(f, "writer_version");
@@ -295,7 +300,11 @@ Case read(const std::string& path) {
       Handle gs(r.group(f, "schedule"), H5Gclose);
       c.policy = parse_policy(r.str(gs, "policy"));
       c.grid = r.attr<int32_t>(gs, "grid");
-      const Plan plan = make_plan(p, c.policy, c.grid);
+      c.unit_pad = version >= 2 ? r.attr<int32_t>(gs, "unit_pad") : 0;
+      if (c.unit_pad < 0) fail(path, "negative /schedule unit_pad " + std::to_string(c.unit_pad));
+      const Plan plan = plan_of(c);
+      if (plan.view().unit_pad != c.unit_pad)
+        fail(path, "/schedule unit_pad " + std::to_string(c.unit_pad) + " is not one this build's planner makes for the stored problem and grid");
       const Schedule s = plan.view();
       const ScheduleTable t = to_table(s);
       if (r.attr<int32_t>(gs, "num_ctas") != s.num_ctas || r.attr<int32_t>(gs, "total_tiles") != s.total_tiles ||

@@ -131,7 +131,7 @@ Replay replay(const Inputs& in, const Schedule& s, bool keep_partials, const Pro
       part = Partial{c, seg.unit, seg.begin, seg.end, seg.host, std::vector<double>(g), std::vector<double>(size_t(g) * D)};
       st.finish(part.lse.data(), part.o.data());
       done += seg.end - seg.begin;
-      it = seg.end;
+      it = seg.next;
     }
 #ifdef _OPENMP
     const bool reporter = omp_get_thread_num() == 0;

@@ -14,7 +14,19 @@ namespace {
 /// Checks every structural property of a schedule against first principles.
 void check_schedule(const Problem& p, const Schedule& s) {
   INFO(describe(p) << " " << s.print());
-  REQUIRE(s.total_tiles == p.total_tiles() * s.row_split);
+  // the line: every unit's tiles, each non-empty unit preceded by unit_pad idle tiles
+  int64_t nonempty_units = 0;
+  for (int b = 0; b < p.batch; ++b) nonempty_units += p.tiles_of(b) > 0 ? int64_t(p.num_kv_heads) * s.row_split : 0;
+  REQUIRE(s.unit_pad >= 0);
+  if (s.policy != Policy::stream_k || s.uniform_len > 0) REQUIRE(s.unit_pad == 0);
+  if (s.unit_pad > 0) REQUIRE(s.tiles_per_cta > s.unit_pad);  // no CTA's range is idle tiles only
+  REQUIRE(s.total_tiles == p.total_tiles() * s.row_split + nonempty_units * s.unit_pad);
+  for (int32_t u = 0, at = 0; u < s.num_units(); ++u) {
+    const Unit un = s.unit(u);
+    REQUIRE(un.begin == at + (un.end > un.begin ? s.unit_pad : 0));
+    at = un.end;
+    if (u + 1 == s.num_units()) REQUIRE(at == s.total_tiles);
+  }
   // units: every query head of every sequence in exactly one unit, with the KV head it attends to
   REQUIRE(s.unit_rows * s.row_split == p.group_size());
   std::vector<int> heads(size_t(p.batch) * p.num_q_heads, 0);
@@ -47,6 +59,7 @@ void check_schedule(const Problem& p, const Schedule& s) {
       lo = std::min(lo, r.size()), hi = std::max(hi, r.size());
     }
     for (int32_t it = r.begin; it < r.end; ++it) REQUIRE(s.cta_of_tile(it) == c);
+    if (r.size() > 0) REQUIRE(!segments_of(s, c).empty());  // every CTA given tiles computes some
   }
   if (s.policy == Policy::stream_k) {
     REQUIRE(next == s.total_tiles);
@@ -71,6 +84,7 @@ void check_schedule(const Problem& p, const Schedule& s) {
       REQUIRE(seg.begin < seg.end);
       REQUIRE(seg.host == (seg.begin == un.begin));
       REQUIRE(seg.complete == (seg.host && seg.end == un.end));
+      REQUIRE(seg.next == (seg.end == un.end ? un.end + s.unit_pad : seg.end));  // over the unit's idle tiles
       for (int32_t it = seg.begin; it < seg.end; ++it) {
         ++covered[it];
         REQUIRE(s.unit_of_tile(it).index == seg.unit);
@@ -82,7 +96,11 @@ void check_schedule(const Problem& p, const Schedule& s) {
       REQUIRE(slot < s.num_partial_slots());
       REQUIRE(slots.insert(slot).second);  // unique
     }
-  for (int n : covered) REQUIRE(n == 1);
+  for (int32_t it = 0; it < s.total_tiles; ++it) {  // real tiles once, idle ones never
+    const Unit un = s.unit_of_tile(it);
+    REQUIRE((it >= un.begin - s.unit_pad && it < un.end));
+    REQUIRE(covered[it] == (it >= un.begin ? 1 : 0));
+  }
   for (int32_t u = 0; u < s.num_units(); ++u) {
     const Unit un = s.unit(u);
     REQUIRE(un.seq == u / (p.num_kv_heads * s.row_split));
@@ -142,9 +160,57 @@ TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on
     const int grid = 1 + int(rng() % 300);
     const Policy pol = Policy(trial % 3);
     const int fanin = trial % 4 == 0 ? -1 : int(rng() % 6);  // the planner's, or forced (0: one level)
-    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid, fanin);
+    const int pad = trial % 5 < 2 ? kAutoPad : int(rng() % 4);   // the planner's, or forced
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid, fanin, 1, pad);
     check_schedule(p, plan.view());
   }
+}
+
+TEST_CASE("idle tiles before each unit of a ragged batch weigh a CTA's segment boundaries as work", "[cpu][schedule]") {
+  // the matrix's row: one 128k sequence and 15 of 1-4k, GQA 32/8, at the H200's grid
+  std::mt19937_64 rng(Catch::rngSeed() + 19);
+  Problem p = make_uniform(16, 32, 8, 128, 0);
+  p.seq_lens[0] = 131072;
+  for (int b = 1; b < 16; ++b) p.seq_lens[b] = 1024 + int64_t(rng() % 3072);
+  REQUIRE(choose_unit_pad(p, Policy::stream_k) == kSegmentPadTiles);
+  REQUIRE(choose_unit_pad(p, Policy::fixed_split) == 0);
+  REQUIRE(choose_unit_pad(make_uniform(16, 32, 8, 128, 4096), Policy::stream_k) == 0);
+  for (int pad : {1, 2, 3}) {
+    const Plan plan = make_plan(p, Policy::stream_k, 264, kAutoMerge, 1, pad);
+    const Schedule s = plan.view();
+    INFO("pad " << pad << " " << s.print());
+    REQUIRE(s.unit_pad == pad);
+    check_schedule(p, s);
+    int starts_idle = 0;
+    for (int32_t c = 0; c < s.num_ctas; ++c) {
+      const TileRange r = s.cta_range(c);
+      const std::vector<Segment> segs = segments_of(s, c);
+      const int real = computed_tiles(s, c);
+      int starts = 0;  // units it starts: their idle tiles lie in its range, or partly before it
+      for (const Segment& g : segs) starts += g.host;
+      starts_idle += segs.front().begin > r.begin;
+      // its real tiles plus pad per unit it starts make its equal share, give or take the idle
+      // tiles cut at either end of its range
+      REQUIRE(real + pad * starts >= r.size() - pad);
+      REQUIRE(real + pad * starts <= r.size() + pad);
+    }
+    CHECK(starts_idle > 0);
+  }
+  // without a pad, CTAs that start more units compute as many tiles as the rest
+  const Plan flat_plan = make_plan(p, Policy::stream_k, 264, kAutoMerge, 1, 0);
+  const Schedule flat = flat_plan.view();
+  REQUIRE(flat.unit_pad == 0);
+  check_schedule(p, flat);
+  for (int32_t c = 0; c < flat.num_ctas; ++c) REQUIRE(computed_tiles(flat, c) == flat.cta_range(c).size());
+  // a pad a CTA's share cannot hold is dropped, as are pads of uniform batches and other policies
+  auto pad_of = [](const Problem& q, Policy pol, int n, int pad) {
+    const Plan plan = make_plan(q, pol, n, kAutoMerge, 1, pad);
+    return plan.view().unit_pad;
+  };
+  REQUIRE(pad_of(p, Policy::stream_k, int(p.total_tiles()), 1) == 0);
+  REQUIRE(pad_of(make_uniform(2, 8, 2, 128, 1000), Policy::stream_k, 3, 2) == 0);
+  REQUIRE(pad_of(p, Policy::fixed_split, 4, 2) == 0);
+  REQUIRE_THROWS_WITH(make_plan(p, Policy::stream_k, 264, kAutoMerge, 1, -2), Catch::Contains("unit_pad"));
 }
 
 TEST_CASE("a row split cuts every KV head's query heads into units of its own", "[cpu][schedule]") {

@@ -198,7 +198,8 @@ void check_repeat_and_record(const DeviceProblem& dp, const sim::Inputs& in, lea
 }
 
 /// Plans made in its scope see one of lean_plan_create's environment overrides (LEAN_MERGE_FANIN,
-/// LEAN_SEPARATE_MERGE, LEAN_EARLY_MERGE_LAUNCH, LEAN_TMA, LEAN_ROW_SPLIT) set to `value`.
+/// LEAN_SEPARATE_MERGE, LEAN_EARLY_MERGE_LAUNCH, LEAN_TMA, LEAN_ROW_SPLIT, LEAN_UNIT_PAD,
+/// LEAN_UNIFORM_KERNEL) set to `value`.
 struct ScopedEnv {
   const char* name;
   ScopedEnv(const char* n, const std::string& value) : name(n) { setenv(n, value.c_str(), 1); }
@@ -298,6 +299,64 @@ TEST_CASE("row splits of large groups match the replay, repeat bitwise and are r
   }
   std::printf("plans with a row split: %d\n", split);
   REQUIRE(split >= 3);
+}
+
+TEST_CASE("idle tiles after each unit of a ragged batch match the replay, repeat bitwise and are recorded", "[gpu][pad]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 83);
+  int idle_starts = 0, padded = 0;
+  for (int trial = 0; trial < 10; ++trial) {
+    Problem p = random_problem(rng);
+    p.batch = 2 + int(rng() % 5);
+    p.seq_lens.clear();
+    for (int b = 0; b < p.batch; ++b) p.seq_lens.push_back(b == 1 && trial % 3 == 0 ? 0 : 1 + int64_t(rng() % 20000));
+    const uint64_t seed = rng();
+    const InputMode mode = trial % 4 == 3 ? InputMode::stress : InputMode::normal;
+    const sim::GeneratedInputs in(p, seed, mode);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, mode, trial % 2 ? Layout{64, 0} : Layout{}, rng);
+    // the planner's pad, none, and larger ones forced (dropped where a CTA's share cannot hold them)
+    for (const char* env : {"", "0", "2", "5"}) {
+      std::optional<ScopedEnv> set;
+      if (*env) set.emplace("LEAN_UNIT_PAD", env);
+      const int grid = trial % 3 == 1 && !*env ? 0 : 1 + int(rng() % 132);
+      INFO("trial " << trial << " LEAN_UNIT_PAD=" << env << " grid " << grid);
+      check_repeat_and_record(dp, in, LEAN_STREAM_K, grid, expected, [&](const Schedule& s) {
+        if (*env) REQUIRE((s.unit_pad == std::atoi(env) || s.unit_pad == 0));
+        padded += s.unit_pad > 0;
+        for (int32_t c = 0; c < s.num_ctas; ++c) {
+          const std::vector<Segment> segs = segments_of(s, c);
+          idle_starts += !segs.empty() && segs.front().begin > s.cta_range(c).begin;
+        }
+      });
+    }
+  }
+  std::printf("padded plans: %d, CTAs whose range starts on idle tiles: %d\n", padded, idle_starts);
+  REQUIRE(padded >= 15);
+  REQUIRE(idle_starts >= 10);
+}
+
+TEST_CASE("uniform batches give the same bits through their own kernel and the general one", "[gpu][uniform]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 89);
+  for (int trial = 0; trial < 12; ++trial) {
+    Problem p = random_problem(rng);
+    p.head_dim = 128;  // the one head dim compiled as Variant::uniform
+    p.seq_lens.assign(p.batch, 1 + int64_t(rng() % 5000));
+    const uint64_t seed = rng();
+    const InputMode mode = trial % 4 == 3 ? InputMode::stress : InputMode::normal;
+    const sim::GeneratedInputs in(p, seed, mode);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, mode, trial % 3 == 2 ? Layout{64, 0} : Layout{}, rng);
+    const lean_policy pol = to_api(Policy(trial % 3));
+    const int grid = pol == LEAN_STREAM_K ? (trial % 2 ? 0 : 1 + int(rng() % 300)) : int(rng() % 5);
+    INFO("trial " << trial << " " << describe(p) << " policy " << int(pol) << " grid " << grid);
+    check_repeat_and_record(dp, in, pol, grid, expected, [](const Schedule& s) { REQUIRE(s.uniform_len > 0); });
+    const std::vector<uint16_t> own = dp.raw();
+    const ScopedEnv general("LEAN_UNIFORM_KERNEL", "0");
+    check_repeat_and_record(dp, in, pol, grid, expected, [](const Schedule&) {});
+    REQUIRE(dp.raw() == own);
+  }
 }
 
 TEST_CASE("the merge kernel launched at the decode kernel's start or at its exit gives the same bits", "[gpu][combine]") {
@@ -455,7 +514,7 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
     CHECK(got == want);
     CHECK(std::string(lean_last_error()).find(needle) != std::string::npos);
   };
-  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH", "LEAN_PDL"}) {  // benchmark overrides
+  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH", "LEAN_PDL", "LEAN_UNIFORM_KERNEL"}) {  // benchmark overrides
     const ScopedEnv malformed(name, "yes");
     expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, (std::string(name) + " must be 0 or 1").c_str());
   }
@@ -466,6 +525,10 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
   {
     const ScopedEnv malformed("LEAN_MERGE_FANIN", "1x");
     expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "LEAN_MERGE_FANIN must be an integer");
+  }
+  for (const char* value : {"one", "-1"}) {
+    const ScopedEnv malformed("LEAN_UNIT_PAD", value);
+    expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "LEAN_UNIT_PAD must be an integer >= 0");
   }
   {
     const ScopedEnv three("LEAN_ROW_SPLIT", "3");  // the group of lp is 4

@@ -52,11 +52,18 @@ def main(directory):
         with h5py.File(path, "r") as f:
             magic = f.attrs["magic"]
             magic = magic.decode() if isinstance(magic, bytes) else magic
-            ok = magic == "LEANATTN-GOLDEN" and int(f.attrs["schema_version"]) == 1
+            version = int(f.attrs["schema_version"])
+            ok = magic == "LEANATTN-GOLDEN" and version in (1, 2)
             p = f["problem"]
             b, hq, d = int(p.attrs["batch"]), int(p.attrs["num_q_heads"]), int(p.attrs["head_dim"])
             ok = ok and f["expected/o"].shape == (b, hq, d) and f["expected/lse"].shape == (b, hq)
             ok = ok and f["schedule/cta_begin"].shape == f["schedule/cta_end"].shape
+            # the linear space: each non-empty (sequence, KV head) unit's tiles, then unit_pad idle ones
+            sched = f["schedule"]
+            pad = int(sched.attrs["unit_pad"]) if version >= 2 else 0
+            tiles = -(-p["seq_lens"][()] // int(p.attrs["tile_kv"]))
+            stride = np.where(tiles > 0, tiles + pad, 0) * int(p.attrs["num_kv_heads"])
+            ok = ok and np.array_equal(sched["seq_tile_begin"][()], np.concatenate([[0], np.cumsum(stride)]))
             # the schedule table tiles [0, total_tiles) in CTA order for stream-K
             if f["schedule"].attrs["policy"] in (b"stream-k", "stream-k"):
                 beg, end = f["schedule/cta_begin"][()], f["schedule/cta_end"][()]

@@ -23,7 +23,7 @@ fs::path temp_dir() {
 
 golden::Case small_case(uint64_t seed) {
   Problem p = make_uniform(3, 4, 2, 64, 0);
-  p.seq_lens = {130, 0, 1};
+  p.seq_lens = {1300, 0, 1};
   p.dtype = DType::bf16;
   return golden::make_case("small", p, seed, InputMode::stress, Policy::stream_k, 5, true);
 }
@@ -53,6 +53,8 @@ TEST_CASE("a golden file round-trips every field", "[cpu][golden]") {
   REQUIRE(r.mode == c.mode);
   REQUIRE(r.policy == c.policy);
   REQUIRE(r.grid == c.grid);
+  REQUIRE(c.unit_pad == kSegmentPadTiles);  // a ragged batch under stream-K: the planner pads its units
+  REQUIRE(r.unit_pad == c.unit_pad);
   REQUIRE(r.problem.seq_lens == c.problem.seq_lens);
   REQUIRE(r.problem.dtype == c.problem.dtype);
   REQUIRE(r.problem.softmax_scale() == c.problem.softmax_scale());
@@ -97,11 +99,41 @@ TEST_CASE("malformed, truncated and wrong-version golden files are rejected clea
     const std::string p = copy("version.h5");
     edit_h5(p, [](hid_t f) {
       const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
-      const int32_t v = 2;
+      const int32_t v = 3;
       H5Awrite(a, H5T_NATIVE_INT32, &v);
       H5Aclose(a);
     });
-    REQUIRE_THROWS_WITH(golden::read(p), Catch::Contains("schema_version 2") && Catch::Contains("supports 1"));
+    REQUIRE_THROWS_WITH(golden::read(p), Catch::Contains("schema_version 3") && Catch::Contains("supports 1 to 2"));
+  }
+  // version 1 had no /schedule unit_pad: its plans had no idle tiles
+  auto make_v1 = [](hid_t f) {
+    const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
+    const int32_t v = 1;
+    H5Awrite(a, H5T_NATIVE_INT32, &v);
+    H5Aclose(a);
+    const hid_t g = H5Gopen2(f, "schedule", H5P_DEFAULT);
+    REQUIRE(H5Adelete(g, "unit_pad") >= 0);
+    H5Gclose(g);
+  };
+  {
+    const std::string p = (dir / "v1.h5").string();
+    golden::write(p, golden::make_case("uniform", make_uniform(2, 4, 2, 64, 300), 3, InputMode::normal, Policy::stream_k, 5, true));
+    edit_h5(p, make_v1);
+    REQUIRE(golden::read(p).unit_pad == 0);
+    const std::string padded = copy("v1_padded.h5");  // a padded plan's table under version 1
+    edit_h5(padded, make_v1);
+    REQUIRE_THROWS_WITH(golden::read(padded), Catch::Contains("schedule table disagrees"));
+  }
+  for (const int32_t pad : {50, -1}) {  // more than a CTA's share holds, and negative
+    const std::string p = copy("pad.h5");
+    edit_h5(p, [&](hid_t f) {
+      const hid_t g = H5Gopen2(f, "schedule", H5P_DEFAULT);
+      const hid_t a = H5Aopen(g, "unit_pad", H5P_DEFAULT);
+      REQUIRE(H5Awrite(a, H5T_NATIVE_INT32, &pad) >= 0);
+      H5Aclose(a);
+      H5Gclose(g);
+    });
+    REQUIRE_THROWS_WITH(golden::read(p), Catch::Contains("unit_pad " + std::to_string(pad)));
   }
   {
     const std::string p = copy("magic.h5");
@@ -182,7 +214,7 @@ TEST_CASE("the committed golden suite covers what it promises and recomputes exa
     }
     // issue 3: the kernel's numeric recipe, emulated, stays within 2 unit roundoffs of float64
     const auto in = golden::inputs_of(c);
-    const Plan plan = make_plan(p, c.policy, c.grid);
+    const Plan plan = golden::plan_of(c);
     const sim::Output emu = sim::emulate_kernel(*in, plan.view());
     const sim::ErrorStats eo = sim::compare(emu.o, c.expected.o, p.head_dim), el = sim::compare_lse(emu.lse, c.expected.lse);
     INFO("emulation O " << eo.str() << " LSE " << el.str());

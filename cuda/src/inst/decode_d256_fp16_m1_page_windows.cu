@@ -1,4 +1,4 @@
 // One instantiation per file keeps CI compile time and memory bounded.
 #include "../decode_kernel.cuh"
 
-LEAN_INSTANTIATE_DECODE(256, __half, 1, true)  // page windows
+LEAN_INSTANTIATE_DECODE(256, __half, 1, page_windows)  // page windows

@@ -1,4 +1,4 @@
 // One instantiation per file keeps CI compile time and memory bounded.
 #include "../decode_kernel.cuh"
 
-LEAN_INSTANTIATE_DECODE(64, __half, 2, false)
+LEAN_INSTANTIATE_DECODE(64, __half, 2, general)

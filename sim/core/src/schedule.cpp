@@ -63,7 +63,17 @@ int choose_merge_fanin(int n, int64_t partial_bytes) {
   return static_cast<int>(std::ceil(std::sqrt(double(n))));
 }
 
-Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, int row_split) {
+namespace {
+bool uniform_lengths(const Problem& p) {
+  return std::all_of(p.seq_lens.begin(), p.seq_lens.end(), [&](int64_t l) { return l == p.seq_lens[0]; });
+}
+}  // namespace
+
+int choose_unit_pad(const Problem& problem, Policy policy) {
+  return policy == Policy::stream_k && !uniform_lengths(problem) ? kSegmentPadTiles : 0;
+}
+
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, int row_split, int unit_pad) {
   validate(problem);
   const Problem p = rows_view(problem, row_split);  // from here on, a unit is a row block
   if (row_split > 1) try {
@@ -71,15 +81,27 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
     } catch (const Error& e) {
       throw Error("with row_split " + std::to_string(row_split) + ": " + e.what());
     }
+  if (unit_pad < kAutoPad) throw Error("unit_pad must be >= 0 (or kAutoPad), got " + std::to_string(unit_pad));
+  if (unit_pad == kAutoPad) unit_pad = choose_unit_pad(problem, policy);
+  if (policy != Policy::stream_k || uniform_lengths(p)) unit_pad = 0;  // uniform: Schedule's arithmetic lookups
+  if (unit_pad > 0) {  // every CTA must hold a tile of work: its range > unit_pad tiles
+    int64_t nonempty = 0;
+    for (int b = 0; b < p.batch; ++b) nonempty += p.tiles_of(b) > 0 ? p.num_kv_heads : 0;
+    const int64_t padded = p.total_tiles() + nonempty * unit_pad;
+    if (n < 1 || padded > kMaxTiles || padded / n <= unit_pad) unit_pad = 0;
+  }
   Plan plan;
-  // step 1: the linear iteration space, sequence-major, then unit (kv head, row block), then tile.
+  // step 1: the linear iteration space, sequence-major, then unit (kv head, row block), then
+  // tile; each non-empty unit preceded by unit_pad idle tiles.
   plan.seq_tile_begin_.assign(p.batch + 1, 0);
   plan.seq_len_.resize(p.batch);
   for (int b = 0; b < p.batch; ++b) {
-    plan.seq_tile_begin_[b + 1] = plan.seq_tile_begin_[b] + static_cast<int32_t>(p.tiles_of(b) * p.num_kv_heads);
+    const int64_t stride = p.tiles_of(b) > 0 ? p.tiles_of(b) + unit_pad : 0;
+    plan.seq_tile_begin_[b + 1] = plan.seq_tile_begin_[b] + static_cast<int32_t>(stride * p.num_kv_heads);
     plan.seq_len_[b] = static_cast<int32_t>(p.seq_lens[b]);
   }
   Schedule& s = plan.s_;
+  s.unit_pad = unit_pad;
   s.policy = policy;
   s.num_seqs = p.batch;
   s.num_kv_heads = problem.num_kv_heads;
@@ -87,7 +109,7 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
   s.unit_rows = p.group_size();
   s.tile_kv = p.tile_kv;
   s.total_tiles = plan.seq_tile_begin_.back();
-  s.uniform_len = p.batch > 0 && std::all_of(p.seq_lens.begin(), p.seq_lens.end(), [&](int64_t l) { return l == p.seq_lens[0]; })
+  s.uniform_len = p.batch > 0 && uniform_lengths(p)
                       ? static_cast<int32_t>(p.seq_lens[0])
                       : 0;
   s.by_seq_units = FastDiv::of(p.num_kv_heads);
@@ -255,9 +277,15 @@ std::vector<Segment> segments_of(const Schedule& s, int32_t c) {
   const TileRange r = s.cta_range(c);
   for (int32_t it = r.begin; it < r.end;) {
     out.push_back(s.segment_at(c, it, r.end));
-    it = out.back().end;
+    it = out.back().next;
   }
   return out;
+}
+
+int32_t computed_tiles(const Schedule& s, int32_t c) {
+  int32_t n = 0;
+  for (const Segment& g : segments_of(s, c)) n += g.end - g.begin;
+  return n;
 }
 
 std::vector<int32_t> Schedule::split_units() const {
@@ -283,7 +311,7 @@ std::string Schedule::print() const {
     min_tiles = std::min(min_tiles, n);
   }
   o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
-    << " row_split=" << row_split << " block_interleave=" << by_interleave.d << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
+    << " row_split=" << row_split << " block_interleave=" << by_interleave.d << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib

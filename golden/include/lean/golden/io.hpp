@@ -1,4 +1,4 @@
-// Golden test vectors in HDF5, schema version 1 (golden/README.md documents every field).
+// Golden test vectors in HDF5, schema version 2 (golden/README.md documents every field).
 #pragma once
 
 #include <cstdint>
@@ -14,10 +14,12 @@
 namespace lean::golden {
 
 inline constexpr const char* kMagic = "LEANATTN-GOLDEN";
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
+/// Version 1 files (no /schedule unit_pad, so none) are still read.
+inline constexpr int kOldestSchemaVersion = 1;
 
 /// Everything a golden file holds. Schedule fields are what the writer planned; the reader
-/// re-plans from (problem, policy, grid) and refuses a file whose table disagrees.
+/// re-plans from (problem, policy, grid, unit_pad) and refuses a file whose table disagrees.
 struct Case {
   std::string name;
   Problem problem;
@@ -26,6 +28,7 @@ struct Case {
   std::string generator = kGeneratorId;
   Policy policy = Policy::stream_k;
   int grid = 1;  // num_ctas for stream-k, num_splits for fixed-split, unused for no-split
+  int unit_pad = 0;  // Schedule::unit_pad the case was planned with
   std::optional<sim::StoredTensors> inputs;  // stored for small cases only
   std::vector<sim::Partial> partials;        // every (cta, unit) segment, ordered by (unit, cta)
   sim::Output expected;                      // float64 replay
@@ -35,6 +38,9 @@ struct Case {
 /// Computes a case with the float64 replay; stores inputs when `store_inputs`.
 Case make_case(std::string name, const Problem& p, uint64_t seed, InputMode mode, Policy policy, int grid,
                bool store_inputs, const sim::Progress& progress = {});
+
+/// The plan the case was computed with.
+Plan plan_of(const Case& c);
 
 /// Writes to "<path>.tmp-<pid>", then renames, so a crash never leaves a file that looks valid.
 void write(const std::string& path, const Case& c);

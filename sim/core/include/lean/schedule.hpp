@@ -62,6 +62,7 @@ struct Unit {
 struct Segment {
   int32_t cta, unit;
   int32_t begin, end;  // linear tiles [begin, end), inside the unit
+  int32_t next;        // where the CTA's walk goes on: end, or past the unit's idle tiles when it ends the unit
   bool host;           // holds the unit's first tile
   bool complete;       // the whole unit: written directly, no merge
 };
@@ -89,6 +90,10 @@ struct Schedule {
   int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
                           ///< arithmetic: no binary search or length load before a CTA's first
                           ///< tile (b8/b16 set-up 1.2 -> 0.9 us, bench/NOTES.md step 35)
+  int32_t unit_pad;       ///< stream-K, ragged batches: idle tiles before each non-empty unit in
+                          ///< the linear space, so a CTA's equal share counts each unit it starts
+                          ///< as that much work: a segment boundary costs a CTA about a tile
+                          ///< (bench/NOTES.md step 58). 0 otherwise; always < tiles_per_cta
   const int32_t* seq_tile_begin;  ///< [num_seqs + 1] first linear tile of each sequence
   const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
 
@@ -97,10 +102,16 @@ struct Schedule {
   LEAN_HD int32_t num_units() const { return num_seqs * units_per_seq(); }
   /// Tokens of sequence b.
   LEAN_HD int32_t len_of(int32_t b) const { return uniform_len > 0 ? uniform_len : seq_len[b]; }
+  /// Linear tiles one unit of sequence b spans: unit_pad idle ones, then its tiles (0 when empty).
+  LEAN_HD int32_t unit_stride_of_seq(int32_t b) const {
+    if (uniform_len > 0) return by_unit_tiles.d;
+    return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / units_per_seq();
+  }
   /// Tiles of one unit of sequence b.
   LEAN_HD int32_t tiles_of_seq(int32_t b) const {
     if (uniform_len > 0) return by_unit_tiles.d;
-    return (seq_tile_begin[b + 1] - seq_tile_begin[b]) / units_per_seq();
+    const int32_t stride = unit_stride_of_seq(b);
+    return stride > 0 ? stride - unit_pad : 0;
   }
   /// First linear tile of sequence b.
   LEAN_HD int32_t tile_begin_of(int32_t b) const {
@@ -108,10 +119,10 @@ struct Schedule {
   }
   LEAN_HD Unit unit(int32_t u) const {
     const int32_t b = by_seq_units.div(u), v = u - b * units_per_seq(), n = tiles_of_seq(b);
-    const int32_t begin = tile_begin_of(b) + v * n;
+    const int32_t begin = tile_begin_of(b) + v * unit_stride_of_seq(b) + (n > 0 ? unit_pad : 0);
     return Unit{u, b, by_row_split.div(v), v * unit_rows, begin, begin + n};
   }
-  /// The unit holding linear tile `it` (0 <= it < total_tiles).
+  /// The unit holding linear tile `it` (0 <= it < total_tiles) among its tiles or its idle ones.
   LEAN_HD Unit unit_of_tile(int32_t it) const {
     if (uniform_len > 0) return unit(by_unit_tiles.div(it));
     int32_t lo = 0, hi = num_seqs;  // last b with seq_tile_begin[b] <= it
@@ -120,8 +131,7 @@ struct Schedule {
       if (seq_tile_begin[mid] <= it) lo = mid; else hi = mid;
     }
     // lo is non-empty: an empty b shares its begin with b + 1, so it is never the last match.
-    const int32_t n = tiles_of_seq(lo);
-    return unit(lo * units_per_seq() + (it - seq_tile_begin[lo]) / n);
+    return unit(lo * units_per_seq() + (it - seq_tile_begin[lo]) / unit_stride_of_seq(lo));
   }
   /// The CTA that thread block b runs. With R = by_interleave.d > 1 (stream-K in R row blocks, R
   /// dividing G), blocks R k .. R k + R - 1 run CTAs k, k + G/R, ..., which stream the same K/V
@@ -200,11 +210,14 @@ struct Schedule {
     return TokenRange{(seg.begin - un.begin) * tile_kv, min32((seg.end - un.begin) * tile_kv, len_of(un.seq))};
   }
   /// The segment of CTA c that starts at tile `it` of its range [.., range_end). A CTA walks
-  /// its range as: it = begin; while (it < end) { seg = segment_at(c, it, end); ...; it = seg.end; }
+  /// its range as: it = begin; while (it < end) { seg = segment_at(c, it, end); ...; it = seg.next; }
+  /// A range that starts on a unit's idle tiles starts its first segment at the unit's first
+  /// tile, which lies inside the range because unit_pad < tiles_per_cta; a segment that ends its
+  /// unit hands on past the next unit's idle tiles.
   LEAN_HD Segment segment_at(int32_t c, int32_t it, int32_t range_end) const {
     const Unit un = unit_of_tile(it);
-    const int32_t e = min32(range_end, un.end);
-    return Segment{c, un.index, it, e, it == un.begin, it == un.begin && e == un.end};
+    const int32_t b = max32(it, un.begin), e = min32(range_end, un.end);
+    return Segment{c, un.index, b, e, e == un.end ? e + unit_pad : e, b == un.begin, b == un.begin && e == un.end};
   }
 
   // ---- host-only interface ------------------------------------------------------------------
@@ -214,6 +227,7 @@ struct Schedule {
 
  private:
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+  LEAN_HD static int32_t max32(int32_t a, int32_t b) { return a < b ? b : a; }
   LEAN_HD bool in_groups(int32_t contributors) const { return merge_fanin > 0 && contributors > merge_fanin; }
   LEAN_HD int32_t split_chunk(const Unit& un) const {
     return by_splits.div(un.end - un.begin + num_splits - 1);
@@ -231,7 +245,7 @@ class Plan {
   const std::vector<int32_t>& seq_len() const { return seq_len_; }
 
  private:
-  friend Plan make_plan(const Problem&, Policy, int, int, int);
+  friend Plan make_plan(const Problem&, Policy, int, int, int, int);
   Schedule s_{};
   std::vector<int32_t> seq_tile_begin_, seq_len_;
 };
@@ -243,9 +257,21 @@ class Plan {
 /// bench/NOTES.md step 20); kInKernelMerge merges in the decode kernel with choose_merge_fanin's
 /// fan-in; 0 one in-kernel merge per unit; F > 0 in-kernel groups of F.
 /// `row_split` cuts each KV head's query heads into that many units (choose_row_split); it must
-/// divide the group. Validates the problem first and throws lean::Error naming what is wrong.
+/// divide the group. `unit_pad`: Schedule::unit_pad for stream-K, kAutoPad for choose_unit_pad's;
+/// a pad that would leave a CTA no more than its idle tiles becomes 0. Validates the problem
+/// first and throws lean::Error naming what is wrong.
 inline constexpr int kAutoMerge = -1, kSeparateMerge = -2, kInKernelMerge = -3;
-Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge, int row_split = 1);
+inline constexpr int kAutoPad = -1;
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge, int row_split = 1,
+               int unit_pad = kAutoPad);
+/// Idle tiles before each unit for stream-K: kSegmentPadTiles on ragged batches, whose CTAs hold
+/// from one to several unit boundaries (H200, one 128k sequence and 15 short ones at G = 264: CTAs
+/// of five segments ended 8.4 us after those of one, about a tile's streaming a boundary; pads of
+/// 4 were the fastest of 0-6 there and on 64 random lengths; bench/NOTES.md step 58).
+/// 0 on uniform batches, whose CTAs hold the same number of boundaries give or take one (and whose
+/// kernel, Variant::uniform, is compiled without idle tiles), and for the other policies.
+int choose_unit_pad(const Problem& problem, Policy policy);
+inline constexpr int kSegmentPadTiles = 4;
 /// Partials of at least this size (MQA at head dim 128: 32 rows x 512 bytes) are where the
 /// merge kernel gains most (MQA 128k: 73 -> 38 us, H100); the grid heuristic costs their merge
 /// as one row per merging CTA, smaller ones with its in-kernel terms.
@@ -358,5 +384,7 @@ ScheduleTable to_table(const Schedule& s);
 
 /// The segments of CTA c, in the order it computes them (host+device code walks the same way).
 std::vector<Segment> segments_of(const Schedule& s, int32_t c);
+/// Tiles CTA c computes: its range less the idle tiles in it.
+int32_t computed_tiles(const Schedule& s, int32_t c);
 
 }  // namespace lean
