@@ -201,7 +201,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   int row_split = 1;
   if (policy == LEAN_STREAM_K) {  // the planner's split for its own grid; LEAN_ROW_SPLIT's for any grid
     const int whole_grid = n == 0 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps) : n;
-    row_split = row_env >= 0 ? std::max(1, int(row_env)) : n == 0 ? choose_row_split(p, whole_grid, prop.multiProcessorCount) : 1;
+    row_split = row_env >= 0 ? std::max(1, int(row_env)) : n == 0 ? choose_row_split(p, whole_grid, prop.multiProcessorCount, peak_gbps) : 1;
     if (p.group_size() % row_split != 0)
       return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT=" + std::to_string(row_split) + " does not divide the group of " +
                                         std::to_string(p.group_size()) + " query heads per KV head");

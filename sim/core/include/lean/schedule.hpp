@@ -300,9 +300,11 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 /// over a quarter of the SMs idle and a group spans several 16-row tensor-core tiles (MQA 32/1
 /// at 16k: G = 64; at 128k, G = 128 and blocks of 16 rows were slower: 38.1 against 35.4 us, H100),
 /// one unit per 16-row block (as cuDNN's 16-row tiles, grid [64, 2]) doubles the CTAs without
-/// doubling the partial bytes; K/V is then read once per block, mostly from L2. 1 otherwise, and
-/// where ceil(group / 16) blocks do not divide the group (bench/NOTES.md step 40).
-int choose_row_split(const Problem& problem, int grid, int num_sms);
+/// doubling the partial bytes; K/V is then read once per block, mostly from L2. On cards of at
+/// most kOnePerSmGbps per SM (`peak_gbps`, 0: unknown) also where `grid` is one CTA per SM (H100
+/// MQA 32/1 at 32k / 128k / 256k: 16.7 -> 13.75, 34.6 -> 32.4, 56.5 -> 56.0 us; bench/NOTES.md
+/// step 59). 1 otherwise, and where ceil(group / 16) blocks do not divide the group (step 40).
+int choose_row_split(const Problem& problem, int grid, int num_sms, double peak_gbps = 0);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
 /// bytes the slower of the two levels reads (F + n/F partials).
