@@ -252,12 +252,17 @@ TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 1
   REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 16384), 64, 132) == 3);
   REQUIRE(choose_row_split(make_uniform(1, 24, 1, 128, 16384), 64, 132) == 2);  // blocks of 12 rows
   REQUIRE(choose_row_split(make_uniform(1, 40, 1, 128, 16384), 64, 132) == 1);  // 3 blocks do not divide 40
-  // one CTA per SM: split on cards of at most 30 GB/s per SM (H100: MQA 128k 34.6 -> 32.4 us), not on faster ones
-  const Problem mqa128k = make_uniform(1, 32, 1, 128, 131072);
+  // one CTA per SM of at most 16 tiles: split on cards of at most 30 GB/s per SM (H100: MQA 128k
+  // 34.7 -> 32.3 us), not on faster ones, nor for longer streams (b4 MQA 64k: 53.3 -> 57.3)
+  const Problem mqa128k = make_uniform(1, 32, 1, 128, 131072);  // 2048 tiles: 16 a CTA at G = 128
   REQUIRE(choose_row_split(mqa128k, 128, 132, 3350) == 2);
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 128, 132, 3350) == 2);
   REQUIRE(choose_row_split(mqa128k, 128, 132, 4800) == 1);
   REQUIRE(choose_row_split(mqa128k, 128, 132) == 1);       // bandwidth unknown
   REQUIRE(choose_row_split(mqa128k, 264, 132, 3350) == 1);  // two CTAs an SM: not measured
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 131073), 128, 132, 3350) == 1);  // 17 tiles a CTA
+  REQUIRE(choose_row_split(make_uniform(4, 32, 1, 128, 65536), 128, 132, 3350) == 1);   // 32 tiles a CTA
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 262144), 128, 132, 3350) == 1);
   REQUIRE(choose_row_split(make_uniform(1, 8, 1, 128, 131072), 128, 132, 3350) == 1);  // one 16-row tile
   // the launcher's sequence on an H100's numbers: whole groups pick G = 64, blocks of 16 rows one CTA per SM
   const int whole = choose_stream_k_grid(mqa, 132, 2, 3350);

@@ -232,8 +232,9 @@ int choose_row_split(const Problem& p, int grid, int num_sms, double peak_gbps) 
   validate(p);
   const int g = p.group_size(), blocks = (g + 15) / 16;
   const bool idle_sms = 4 * grid < 3 * num_sms;
-  const bool one_per_sm_on_slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms && grid <= num_sms;
-  return (idle_sms || one_per_sm_on_slow_sms) && blocks > 1 && g % blocks == 0 ? blocks : 1;
+  const bool short_streams = grid > 0 && (p.total_tiles() + grid - 1) / grid <= kShortStreamTiles;
+  const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  return (idle_sms || (slow_sms && short_streams && grid <= num_sms)) && blocks > 1 && g % blocks == 0 ? blocks : 1;
 }
 
 int fa2_num_splits(const Problem& p, int slots) {

@@ -301,9 +301,11 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 /// at 16k: G = 64; at 128k, G = 128 and blocks of 16 rows were slower: 38.1 against 35.4 us, H100),
 /// one unit per 16-row block (as cuDNN's 16-row tiles, grid [64, 2]) doubles the CTAs without
 /// doubling the partial bytes; K/V is then read once per block, mostly from L2. On cards of at
-/// most kOnePerSmGbps per SM (`peak_gbps`, 0: unknown) also where `grid` is one CTA per SM (H100
-/// MQA 32/1 at 32k / 128k / 256k: 16.7 -> 13.75, 34.6 -> 32.4, 56.5 -> 56.0 us; bench/NOTES.md
-/// step 59). 1 otherwise, and where ceil(group / 16) blocks do not divide the group (step 40).
+/// most kOnePerSmGbps per SM (`peak_gbps`, 0: unknown) also where `grid` is one CTA per SM of
+/// short streams, at most kShortStreamTiles tiles a CTA (H100 MQA 32/1, whole -> blocks: 32k
+/// 16.7 -> 13.7 us, 128k 34.7 -> 32.3; at 32 tiles a CTA b1 256k 56.6 -> 56.0 but b4 64k 53.3 ->
+/// 57.3; bench/NOTES.md step 59). 1 otherwise, and where ceil(group / 16) blocks do not divide
+/// the group (step 40).
 int choose_row_split(const Problem& problem, int grid, int num_sms, double peak_gbps = 0);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
@@ -318,6 +320,9 @@ inline constexpr double kInflightNeed = 80.0 * 1024;
 /// tiles, b8 1k, two CTAs per SM were faster: their epilogues overlap).
 inline constexpr int64_t kLongUnitTiles = 64;
 inline constexpr double kOnePerSmGbps = 30.0;
+/// Stream-K CTAs of at most this many tiles are short streams, where the prologue is a large share
+/// of the call (plan_uses_tensor_loads, choose_row_split).
+inline constexpr int kShortStreamTiles = 16;
 /// Whole K/V tiles by tensor memory access rather than cp.async: on cards above kOnePerSmGbps
 /// per SM (H200: b1 MHA 512k 1992 -> 1924 us, 99.8% of the read probe); on the H100, with one
 /// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22, except for pages
@@ -348,7 +353,7 @@ inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0
 inline bool plan_uses_tensor_loads(const Problem& p, const Schedule& s, double peak_gbps, int num_sms) {
   // stream-K's first CTA is one of the longest (cta_range: the big CTAs come first)
   const bool short_stream = s.policy == Policy::stream_k && p.head_dim == 128 && p.kv_page_size == 0 &&
-                            s.cta_range(0).size() <= 16 && s.num_ctas <= num_sms;
+                            s.cta_range(0).size() <= kShortStreamTiles && s.num_ctas <= num_sms;
   return prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size, p.head_dim) || s.policy == Policy::no_split ||
          4 * s.num_ctas < 3 * num_sms || s.row_split > 1 || short_stream;
 }
