@@ -368,11 +368,12 @@ __device__ __noinline__ void write_empty_outputs(const DecodeParams& p, int cta)
 
 // ---- the kernel -----------------------------------------------------------------------------
 
-// kPageWindows: the instantiation lean_decode launches for a paged cache whose pages are smaller
-// than a tile (or do not divide into tiles): it reads page ids from per-warp windows. The other
-// keeps that code out of its loop (a larger loop body slowed every contiguous row by 1-25% on
-// H100) and serves contiguous caches and pages of whole tiles, one page id a tile (through a
-// window: H200 page 64 at one CTA per SM 133.0 against 128.1 us; bench/NOTES.md step 42).
+// Variant::page_windows (kPageWindows): the instantiation lean_decode launches for a paged cache
+// whose pages are smaller than a tile (or do not divide into tiles): it reads page ids from
+// per-warp windows. The others keep that code out of their loop (a larger loop body slowed every
+// contiguous row by 1-25% on H100) and serve contiguous caches and pages of whole tiles, one page
+// id a tile (through a window: H200 page 64 at one CTA per SM 133.0 against 128.1 us;
+// bench/NOTES.md step 42); Variant::uniform is the general one for batches of one length.
 template <int D, typename Elem, int MTiles, Variant V>
 __global__ void __launch_bounds__(KernelShape::kThreads, D <= 64 ? 3 : 2) decode_kernel(const __grid_constant__ DecodeParams p) {
   constexpr bool kPageWindows = V == Variant::page_windows;
