@@ -62,7 +62,7 @@ struct Unit {
 struct Segment {
   int32_t cta, unit;
   int32_t begin, end;  // linear tiles [begin, end), inside the unit
-  int32_t next;        // where the CTA's walk goes on: end, or past the unit's idle tiles when it ends the unit
+  int32_t next;        // where the CTA's walk goes on: end, or past the next unit's idle tiles when it ends its unit
   bool host;           // holds the unit's first tile
   bool complete;       // the whole unit: written directly, no merge
 };
@@ -92,8 +92,8 @@ struct Schedule {
                           ///< tile (b8/b16 set-up 1.2 -> 0.9 us, bench/NOTES.md step 35)
   int32_t unit_pad;       ///< stream-K, ragged batches: idle tiles before each non-empty unit in
                           ///< the linear space, so a CTA's equal share counts each unit it starts
-                          ///< as that much work: a segment boundary costs a CTA about a tile
-                          ///< (bench/NOTES.md step 58). 0 otherwise; always < tiles_per_cta
+                          ///< as that much work, what a segment boundary costs it (choose_unit_pad).
+                          ///< 0 otherwise; always < tiles_per_cta
   const int32_t* seq_tile_begin;  ///< [num_seqs + 1] first linear tile of each sequence
   const int32_t* seq_len;         ///< [num_seqs] tokens; masks the last tile
 
