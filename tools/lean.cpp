@@ -65,12 +65,14 @@ void print_plan_table(const Schedule& s, int max_rows) {
   for (int32_t c = 0; c < s.num_ctas && c < max_rows; ++c) {
     const TileRange r = s.cta_range(c);
     std::string segs;
+    int32_t tiles = 0;  // the range less its idle tiles
     for (const Segment& g : segments_of(s, c)) {
       const Unit u = s.unit(g.unit);
       segs += fmt::format(" u{}={}/{}[{},{}){}", g.unit, u.seq, u.head, g.begin - u.begin, g.end - u.begin,
                           g.complete ? "*" : g.host ? "H" : "");
+      tiles += g.end - g.begin;
     }
-    fmt::print("{:>5} {:>10} {:>6} {}\n", c, fmt::format("{}-{}", r.begin, r.end), computed_tiles(s, c), segs);
+    fmt::print("{:>5} {:>10} {:>6} {}\n", c, fmt::format("{}-{}", r.begin, r.end), tiles, segs);
   }
   if (s.num_ctas > max_rows) fmt::print("  ... {} more CTAs (--rows to show)\n", s.num_ctas - max_rows);
   fmt::print("\n{:>5} {:>4} {:>5} {:>9} {:>7} {:>5} {:>6}\n", "unit", "seq", "head", "q heads", "tiles", "host", "ctas");

@@ -301,7 +301,7 @@ TEST_CASE("row splits of large groups match the replay, repeat bitwise and are r
   REQUIRE(split >= 3);
 }
 
-TEST_CASE("idle tiles after each unit of a ragged batch match the replay, repeat bitwise and are recorded", "[gpu][pad]") {
+TEST_CASE("idle tiles before each unit of a ragged batch match the replay, repeat bitwise and are recorded", "[gpu][pad]") {
   require_gpu();
   std::mt19937_64 rng(Catch::rngSeed() + 83);
   int idle_starts = 0, padded = 0;

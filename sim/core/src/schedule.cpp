@@ -82,8 +82,9 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
       throw Error("with row_split " + std::to_string(row_split) + ": " + e.what());
     }
   if (unit_pad < kAutoPad) throw Error("unit_pad must be >= 0 (or kAutoPad), got " + std::to_string(unit_pad));
+  const bool uniform = uniform_lengths(p);
   if (unit_pad == kAutoPad) unit_pad = choose_unit_pad(problem, policy);
-  if (policy != Policy::stream_k || uniform_lengths(p)) unit_pad = 0;  // uniform: Schedule's arithmetic lookups
+  if (policy != Policy::stream_k || uniform) unit_pad = 0;  // uniform: Schedule's arithmetic lookups
   if (unit_pad > 0) {  // every CTA must hold a tile of work: its range > unit_pad tiles
     int64_t nonempty = 0;
     for (int b = 0; b < p.batch; ++b) nonempty += p.tiles_of(b) > 0 ? p.num_kv_heads : 0;
@@ -109,9 +110,7 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
   s.unit_rows = p.group_size();
   s.tile_kv = p.tile_kv;
   s.total_tiles = plan.seq_tile_begin_.back();
-  s.uniform_len = p.batch > 0 && uniform_lengths(p)
-                      ? static_cast<int32_t>(p.seq_lens[0])
-                      : 0;
+  s.uniform_len = p.batch > 0 && uniform ? static_cast<int32_t>(p.seq_lens[0]) : 0;
   s.by_seq_units = FastDiv::of(p.num_kv_heads);
   s.by_row_split = FastDiv::of(row_split);
   s.by_unit_tiles = FastDiv::of(s.uniform_len > 0 ? static_cast<int32_t>(p.tiles_of(0)) : 1);
