@@ -264,6 +264,19 @@ TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 1
   REQUIRE(choose_row_split(make_uniform(4, 32, 1, 128, 65536), 128, 132, 3350) == 1);   // 32 tiles a CTA
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 262144), 128, 132, 3350) == 1);
   REQUIRE(choose_row_split(make_uniform(1, 8, 1, 128, 131072), 128, 132, 3350) == 1);  // one 16-row tile
+  // faster cards: one unit (batch 1, one KV head) of at most 6 tiles a CTA, one CTA per SM (H200
+  // MQA 32k 15.4 -> 13.3 us; 64k even; two units slower in blocks: b2 MQA 16k 12.8 -> 13.1)
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 128, 132, 4800) == 2);  // 4 tiles a CTA
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 49152), 128, 132, 4800) == 2);  // 6
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 49153), 128, 132, 4800) == 1);  // 7
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 65536), 128, 132, 4800) == 1);
+  REQUIRE(choose_row_split(make_uniform(2, 32, 1, 128, 16384), 128, 132, 4800) == 1);  // two units
+  REQUIRE(choose_row_split(make_uniform(1, 64, 2, 128, 16384), 128, 132, 4800) == 1);
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 128, 132) == 1);        // bandwidth unknown
+  REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 264, 132, 4800) == 1);  // two CTAs an SM
+  REQUIRE(choose_row_split(make_uniform(1, 16, 1, 128, 32768), 128, 132, 4800) == 1);  // one 16-row tile
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 4800) == 1);  // three blocks: 17.5 -> 19.0 us
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 3350) == 3);  // the H100 rule (measured in two blocks only)
   // the launcher's sequence on an H100's numbers: whole groups pick G = 64, blocks of 16 rows one CTA per SM
   const int whole = choose_stream_k_grid(mqa, 132, 2, 3350);
   REQUIRE(whole < 132);

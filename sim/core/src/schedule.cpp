@@ -231,9 +231,12 @@ int choose_row_split(const Problem& p, int grid, int num_sms, double peak_gbps) 
   validate(p);
   const int g = p.group_size(), blocks = (g + 15) / 16;
   const bool idle_sms = 4 * grid < 3 * num_sms;
-  const bool short_streams = grid > 0 && (p.total_tiles() + grid - 1) / grid <= kShortStreamTiles;
+  const int64_t tiles_per_cta = grid > 0 ? (p.total_tiles() + grid - 1) / grid : 0;
   const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
-  return (idle_sms || (slow_sms && short_streams && grid <= num_sms)) && blocks > 1 && g % blocks == 0 ? blocks : 1;
+  const bool one_unit = int64_t(p.batch) * p.num_kv_heads == 1;  // every CTA's partial merges into it
+  const int short_tiles = slow_sms ? kShortStreamTiles : one_unit && blocks == 2 && peak_gbps > 0 ? kOneUnitShortTiles : 0;
+  const bool short_streams = short_tiles > 0 && grid > 0 && grid <= num_sms && tiles_per_cta <= short_tiles;
+  return (idle_sms || short_streams) && blocks > 1 && g % blocks == 0 ? blocks : 1;
 }
 
 int fa2_num_splits(const Problem& p, int slots) {

@@ -304,8 +304,11 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 /// most kOnePerSmGbps per SM (`peak_gbps`, 0: unknown) also where `grid` is one CTA per SM of
 /// short streams, at most kShortStreamTiles tiles a CTA (H100 MQA 32/1, whole -> blocks: 32k
 /// 16.7 -> 13.7 us, 128k 34.7 -> 32.3; at 32 tiles a CTA b1 256k 56.6 -> 56.0 but b4 64k 53.3 ->
-/// 57.3; bench/NOTES.md step 59). 1 otherwise, and where ceil(group / 16) blocks do not divide
-/// the group (step 40).
+/// 57.3; bench/NOTES.md step 59). On faster cards only for one unit (batch 1, one KV head) in two
+/// blocks, at most kOneUnitShortTiles tiles a CTA: blocks halve the contributors each merged row
+/// reads, which there are the whole grid (H200 b1 MQA 32/1, whole -> blocks: 32k 15.4 -> 13.3 us,
+/// 48k 17.2 -> 16.3, 64k 19.1 -> 19.3; b2 MQA 16k 12.8 -> 13.1; MQA 48/1 32k in three blocks 17.5
+/// -> 19.0; step 60). 1 otherwise, and where ceil(group / 16) blocks do not divide the group (step 40).
 int choose_row_split(const Problem& problem, int grid, int num_sms, double peak_gbps = 0);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
@@ -323,6 +326,8 @@ inline constexpr double kOnePerSmGbps = 30.0;
 /// Stream-K CTAs of at most this many tiles are short streams, where the prologue is a large share
 /// of the call (plan_uses_tensor_loads, choose_row_split).
 inline constexpr int kShortStreamTiles = 16;
+/// choose_row_split on cards above kOnePerSmGbps per SM: one unit's streams of at most this many tiles.
+inline constexpr int kOneUnitShortTiles = 6;
 /// Whole K/V tiles by tensor memory access rather than cp.async: on cards above kOnePerSmGbps
 /// per SM (H200: b1 MHA 512k 1992 -> 1924 us, 99.8% of the read probe); on the H100, with one
 /// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22, except for pages
