@@ -10,10 +10,10 @@
 
 namespace lean::cuda {
 
-template <int D, typename Elem>
-__global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(const __grid_constant__ DecodeParams p) {
-  constexpr int kThreads = KernelShape::kMergeThreads, kChunks = D / 4;  // float4s in a row
-  constexpr int kBatch = 8;
+template <int D, typename Elem, int kThreads>
+__global__ void __launch_bounds__(kThreads) combine_kernel(const __grid_constant__ DecodeParams p) {
+  constexpr int kChunks = D / 4;  // float4s in a row
+  constexpr int kBatch = KernelShape::kMergeBatch;
   constexpr float kNegInf = -INFINITY;
   __shared__ float sL;
   __shared__ float4 sAcc[kThreads];
@@ -60,17 +60,24 @@ __global__ void __launch_bounds__(KernelShape::kMergeThreads) combine_kernel(con
   if (p.record && r == 0 && tid == 0) p.record[s.num_ctas * 4 + u] = LEAN_RECORD_MERGE_KERNEL;
 }
 
-cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, cudaStream_t stream) {
-  const int64_t ctas = int64_t(p.num_split_units) * p.group;
-  if (ctas == 0) return cudaSuccess;
+template <int D, int T>
+cudaError_t launch_combine_as(const DecodeParams& p, int64_t ctas, bool half, cudaStream_t stream) {
   // programmatic dependent launch: the merge kernel starts once the decode kernel triggers it
   // (at its start, or as its CTAs exit) and waits on griddepcontrol.wait
-  auto go = [&](auto kernel) { return launch_kernel(kernel, ctas, KernelShape::kMergeThreads, 0, true, p, stream); };
-  const bool half = dtype == LEAN_FP16;
+  return half ? launch_kernel(combine_kernel<D, __half, T>, ctas, T, 0, true, p, stream)
+              : launch_kernel(combine_kernel<D, __nv_bfloat16, T>, ctas, T, 0, true, p, stream);
+}
+
+cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, int threads, cudaStream_t stream) {
+  const int64_t ctas = int64_t(p.num_split_units) * p.group;
+  if (ctas == 0) return cudaSuccess;
+  const bool half = dtype == LEAN_FP16, wide = threads == KernelShape::kMaxMergeThreads;
+  if (!wide && threads != KernelShape::kMergeThreads) return cudaErrorInvalidValue;
+  constexpr int kT = KernelShape::kMergeThreads, kWide = KernelShape::kMaxMergeThreads;
   switch (head_dim) {
-    case 64: return half ? go(combine_kernel<64, __half>) : go(combine_kernel<64, __nv_bfloat16>);
-    case 128: return half ? go(combine_kernel<128, __half>) : go(combine_kernel<128, __nv_bfloat16>);
-    case 256: return half ? go(combine_kernel<256, __half>) : go(combine_kernel<256, __nv_bfloat16>);
+    case 64: return wide ? launch_combine_as<64, kWide>(p, ctas, half, stream) : launch_combine_as<64, kT>(p, ctas, half, stream);
+    case 128: return wide ? launch_combine_as<128, kWide>(p, ctas, half, stream) : launch_combine_as<128, kT>(p, ctas, half, stream);
+    case 256: return wide ? launch_combine_as<256, kWide>(p, ctas, half, stream) : launch_combine_as<256, kT>(p, ctas, half, stream);
   }
   return cudaErrorInvalidValue;
 }

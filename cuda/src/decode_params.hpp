@@ -69,8 +69,8 @@ KernelEntry kernel_entry();
 /// The instantiation for (head dim, element type, query heads a unit, variant); null if none.
 const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, Variant variant);
 
-/// The separate merge (Schedule::separate_merge): one CTA per (unit, query row), launched after
-/// the decode kernel on the same stream (cuda/src/combine.cu).
-cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, cudaStream_t stream);
+/// The separate merge (Schedule::separate_merge): one CTA of `threads` (Schedule::merge_threads)
+/// per (unit, query row), launched after the decode kernel on the same stream (cuda/src/combine.cu).
+cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, int threads, cudaStream_t stream);
 
 }  // namespace lean::cuda

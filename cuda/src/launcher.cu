@@ -127,6 +127,7 @@ struct lean_plan_s {
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
   std::vector<int32_t> split_units;  // units of two or more contributors: the merge kernel's grid
+  int merge_threads = KernelShape::kMergeThreads;  // the merge kernel's threads a CTA (Schedule::merge_threads)
 };
 
 Schedule lean::cuda::host_schedule(lean_plan plan) { return plan->plan.view(); }
@@ -252,6 +253,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_tile_begin = off, off += align256(sizeof(int32_t) * (s.num_seqs + 1));
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
   plan->split_units = s.split_units();
+  plan->merge_threads = s.merge_threads(p.head_dim);
   plan->off_split = off, off += align256(sizeof(int32_t) * std::max<size_t>(1, plan->split_units.size()));
   const size_t g = s.unit_rows;
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
@@ -368,7 +370,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   cudaError_t e = plan->variants[int(v)]->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {
-    e = launch_combine(d, p.head_dim, plan->kernel->dtype, stream);
+    e = launch_combine(d, p.head_dim, plan->kernel->dtype, plan->merge_threads, stream);
     if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: merge kernel launch failed: ") + cudaGetErrorString(e));
   }
   return LEAN_OK;

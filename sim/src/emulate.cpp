@@ -149,6 +149,7 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
       }
     }
   }
+  const int merge_threads = s.merge_threads(D);
   for (int32_t u = 0; u < s.num_units(); ++u) {
     const int32_t first = s.first_cta(u), n = s.num_contributors(u);
     if (n < 2) continue;
@@ -157,9 +158,9 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
         s, u, g, D, [&](int j) -> const float* { return part_lse[s.partial_slot(first + j, u)].data(); },
         [&](int j) -> const float* { return part_o[s.partial_slot(first + j, u)].data(); }, lse.data(), o.data(),
         [&](int k, auto lse_of, auto o_of, float* ml, float* mo) {
-          // combine.cu: one row per CTA of kMergeThreads; in-kernel: the group's rows, kThreads
-          merge_like_kernel(k, lse_of, o_of, g, D, s.separate_merge ? 1 : g,
-                            s.separate_merge ? KernelShape::kMergeThreads : KernelShape::kThreads, ml, mo);
+          // combine.cu: one row per CTA of merge_threads; in-kernel: the group's rows, kThreads
+          merge_like_kernel(k, lse_of, o_of, g, D, s.separate_merge ? 1 : g, s.separate_merge ? merge_threads : KernelShape::kThreads,
+                            ml, mo);
         });
     store_final(s.unit(u), o.data(), lse.data());
   }

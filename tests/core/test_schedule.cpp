@@ -284,6 +284,26 @@ TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 1
   REQUIRE(choose_stream_k_grid(mqa, 132, 2, 3350, 2) == 128);
 }
 
+TEST_CASE("the merge kernel takes 512 threads only where 256 would leave a thread several batches of loads", "[cpu][schedule]") {
+  // 256 threads hold 256 / (D / 4) contributor blocks a row, each of up to kMergeBatch partials in one batch
+  REQUIRE(KernelShape::merge_threads(128, 64) == 256);
+  REQUIRE(KernelShape::merge_threads(128, 65) == 512);
+  REQUIRE(KernelShape::merge_threads(64, 128) == 256);
+  REQUIRE(KernelShape::merge_threads(64, 129) == 512);
+  REQUIRE(KernelShape::merge_threads(256, 32) == 256);
+  REQUIRE(KernelShape::merge_threads(256, 33) == 512);
+  // MQA split over the whole grid (128 partials a row) against GQA's 16 and MHA's 4 at the same grid
+  auto threads = [](const Problem& p, Policy policy, int n, int row_split = 1) {
+    const Plan plan = make_plan(p, policy, n, kAutoMerge, row_split);
+    return plan.view().merge_threads(p.head_dim);
+  };
+  REQUIRE(threads(make_uniform(1, 32, 1, 128, 131072), Policy::stream_k, 128) == 512);
+  REQUIRE(threads(make_uniform(1, 32, 1, 128, 131072), Policy::stream_k, 128, 2) == 256);  // 64 a row block
+  REQUIRE(threads(make_uniform(1, 32, 8, 128, 4096), Policy::stream_k, 128) == 256);
+  REQUIRE(threads(make_uniform(1, 32, 32, 128, 1024), Policy::stream_k, 128) == 256);
+  REQUIRE(threads(make_uniform(1, 32, 1, 128, 131072), Policy::no_split, 0) == 256);
+}
+
 TEST_CASE("row blocks of one K/V range run as neighbouring thread blocks", "[cpu][schedule]") {
   const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
   const Plan plan = make_plan(mqa, Policy::stream_k, 128, kAutoMerge, 2);  // the planner's MQA 16k

@@ -265,6 +265,19 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
   }
   std::printf("units merged by the separate kernel: %d\n", merged);
   REQUIRE(merged >= 10);
+  // rows of more partials than 256 threads take in one batch each: the merge kernel's 512-thread form
+  for (const int d : {64, 128, 256}) {
+    const Problem p = make_uniform(1, 32, 1, d, 30000 + int64_t(rng() % 30000));
+    const uint64_t seed = rng();
+    const sim::GeneratedInputs in(p, seed, InputMode::normal);
+    const sim::Output expected = sim::naive_attention(in);
+    DeviceProblem dp(p, nullptr, seed, InputMode::normal, Layout{}, rng);
+    INFO("head dim " << d);
+    check_repeat_and_record(dp, in, LEAN_STREAM_K, 264, expected, [&](const Schedule& s) {
+      REQUIRE(s.num_contributors(0) > KernelShape::kMergeBatch * (KernelShape::kMergeThreads / (d / 4)));
+      REQUIRE(s.merge_threads(d) == KernelShape::kMaxMergeThreads);
+    });
+  }
 }
 
 TEST_CASE("row splits of large groups match the replay, repeat bitwise and are recorded", "[gpu][rows]") {

@@ -300,6 +300,12 @@ std::vector<int32_t> Schedule::split_units() const {
   return units;
 }
 
+int Schedule::merge_threads(int head_dim) const {
+  int32_t most = 0;
+  for (int32_t u = 0; u < num_units(); ++u) most = std::max(most, num_contributors(u));
+  return KernelShape::merge_threads(head_dim, most);
+}
+
 std::string Schedule::print() const {
   std::ostringstream o;
   int32_t max_contrib = 0, split_units = 0, busy = 0;

@@ -15,6 +15,15 @@ struct KernelShape {
   /// 64-128 partials a row in two batches of loads instead of four (H200: MQA 16k 12.5 -> 12.0 us,
   /// 128k 30.3 -> 28.4; 512 threads slowed GQA 4k 10.8 -> 11.4; bench/NOTES.md step 32).
   static constexpr int kMergeThreads = 256;
+  static constexpr int kMaxMergeThreads = 512;
+  static constexpr int kMergeBatch = 8;  ///< partial loads a merge thread has in flight
+  /// The merge kernel's threads for rows of up to `contributors` partials: kMaxMergeThreads where
+  /// kMergeThreads would leave a thread more than one batch of loads (d128: over 64 partials, as
+  /// MQA split over the whole grid: H200 MQA 64k 19.1 -> 18.2 us, 128k 27.8 -> 27.0; H100 d64 MQA
+  /// 64k 17.1 -> 16.2; bench/NOTES.md step 61). Step 32 had 512 for every plan slow GQA's 16.
+  static constexpr int merge_threads(int head_dim, int contributors) {
+    return contributors > kMergeBatch * (kMergeThreads / (head_dim / 4)) ? kMaxMergeThreads : kMergeThreads;
+  }
   static constexpr int kSmemPerSm = 228 * 1024;  ///< Hopper shared memory per SM, bytes
   static constexpr int stages(int) { return 3; }
   static constexpr int m_tiles(int group) { return group <= 16 ? 1 : group <= 32 ? 2 : 4; }

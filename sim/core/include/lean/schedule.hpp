@@ -224,6 +224,9 @@ struct Schedule {
   std::string print() const;  ///< every derived value on one line
   /// Units of two or more contributors, ascending: the separate merge kernel's grid.
   std::vector<int32_t> split_units() const;
+  /// The separate merge kernel's threads a CTA for head dim `head_dim`: KernelShape::merge_threads
+  /// of the most contributors any unit has.
+  int merge_threads(int head_dim) const;
 
  private:
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
