@@ -59,9 +59,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void print_plan_table(const Schedule& s, int max_rows) {
-  fmt::print("{}\n\n{:>5} {:>10} {:>6}  segments (unit=seq/head [tiles) ; H = host, * = whole unit)\n", s.print(), "cta",
-             "range", "tiles");
+void print_plan_table(const Schedule& s, int head_dim, int max_rows) {
+  fmt::print("{}\n", s.print());
+  if (const size_t split = s.split_units().size(); s.separate_merge && split > 0)
+    fmt::print("merge kernel: {} CTAs of {} threads, one per split unit and query row ({} x {})\n", split * s.unit_rows,
+               s.merge_threads(head_dim), split, s.unit_rows);
+  fmt::print("\n{:>5} {:>10} {:>6}  segments (unit=seq/head [tiles) ; H = host, * = whole unit)\n", "cta", "range", "tiles");
   for (int32_t c = 0; c < s.num_ctas && c < max_rows; ++c) {
     const TileRange r = s.cta_range(c);
     std::string segs;
@@ -216,7 +219,7 @@ int main(int argc, char** argv) {
       const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split);
       const double us = seconds_since(t0) * 1e6;
       fmt::print("{}  (planned in {:.1f} us)\n", describe(spec.problem), us);
-      print_plan_table(p.view(), rows);
+      print_plan_table(p.view(), spec.problem.head_dim, rows);
       if (!svg_path.empty()) {
         write_text(svg_path, tools::plan_svg(p.view(), describe(spec.problem)));
         fmt::print("wrote {}\n", svg_path);
@@ -287,7 +290,7 @@ int main(int argc, char** argv) {
       const CaseSpec spec = pf_demo.spec();
       const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid());
       fmt::print("== partition of {}\n", describe(spec.problem));
-      print_plan_table(p.view(), rows);
+      print_plan_table(p.view(), spec.problem.head_dim, rows);
       const std::string svg = (fs::path(demo_dir) / "plan.svg").string();
       write_text(svg, tools::plan_svg(p.view(), describe(spec.problem)));
       fmt::print("\nwrote {}\n\n== float64 replay\n", svg);
