@@ -42,12 +42,16 @@ run)
     echo "$tool: exit $rc, $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$tool.log" | tail -1)"
     [ $rc -eq 0 ] || status=1
   done
-  echo "== disassembly facts (d128 fp16 kernel for contiguous caches, sm_90a)"
+  echo "== disassembly facts (d128 fp16 one m-tile, Variant::uniform: uniform contiguous batches, sm_90a)"
   if command -v cuobjdump >/dev/null; then
     cuobjdump -sass -arch sm_90a "$BIN/liblean_cuda.so" 2>/dev/null |
-      awk '/Function : .*decode_kernelILi128E6__halfLi1ELb0E/{on=1;next} /Function :/{on=0} on' |
+      awk '/Function : .*decode_kernelILi128E6__halfLi1ELNS0_7VariantE2E/{on=1;next} /Function :/{on=0} on' |
       grep -oE "HMMA\.[0-9A-Z.]+|LDGSTS[.A-Z0-9]*|UTMALDG[.A-Z0-9]*|SYNCS[.A-Z0-9]*|LDSM[.A-Z0-9]*|MUFU\.EX2|LDL[.A-Z0-9]*|STL[.A-Z0-9]*|RED[.A-Z0-9]*|ATOMG[.A-Z0-9]*|MEMBAR[.A-Z]*" |
       sort | uniq -c | tee "$OUT/sass_d128_fp16.txt"
+    # a renamed kernel must not leave the facts silently empty (sessions 14-15 did)
+    [ -s "$OUT/sass_d128_fp16.txt" ] || { echo "disassembly: no decode_kernel<128, __half, 1, uniform> in $BIN/liblean_cuda.so"; status=1; }
+  else
+    echo "disassembly: cuobjdump not found, facts not taken"
   fi
   if [ "${LEAN_MERGE_SWEEP:-0}" = 1 ]; then
     echo "== merge tree: fan-in x grid sweep (matrix 'merge', stream-K)"
