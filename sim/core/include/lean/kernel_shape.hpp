@@ -10,17 +10,19 @@ struct KernelShape {
   static constexpr int kTile = 64;     ///< tokens per shared-memory pipeline stage
   static constexpr int kWarps = 4;
   static constexpr int kThreads = 128;
-  /// Threads of a merge-kernel CTA (cuda/src/combine.cu, one per split unit and query row); how
-  /// many contributor blocks a row's sum splits into, and so its order, depends on it. 256: MQA's
-  /// 64-128 partials a row in two batches of loads instead of four (H200: MQA 16k 12.5 -> 12.0 us,
-  /// 128k 30.3 -> 28.4; 512 threads slowed GQA 4k 10.8 -> 11.4; bench/NOTES.md step 32).
+  /// Threads of a merge-kernel CTA (cuda/src/combine.cu, one per split unit and query row): 256,
+  /// or kMaxMergeThreads by merge_threads. How many contributor blocks a row's sum splits into, and
+  /// so its order, depends on it; the emulation follows. 256 took MQA's 64-128 partials a row in
+  /// two batches of loads instead of four (H200: MQA 16k 12.5 -> 12.0 us, 128k 30.3 -> 28.4;
+  /// bench/NOTES.md step 32).
   static constexpr int kMergeThreads = 256;
   static constexpr int kMaxMergeThreads = 512;
   static constexpr int kMergeBatch = 8;  ///< partial loads a merge thread has in flight
   /// The merge kernel's threads for rows of up to `contributors` partials: kMaxMergeThreads where
   /// kMergeThreads would leave a thread more than one batch of loads (d128: over 64 partials, as
   /// MQA split over the whole grid: H200 MQA 64k 19.1 -> 18.2 us, 128k 27.8 -> 27.0; H100 d64 MQA
-  /// 64k 17.1 -> 16.2; bench/NOTES.md step 61). Step 32 had 512 for every plan slow GQA's 16.
+  /// 64k 17.1 -> 16.2; bench/NOTES.md step 61). 512 for every plan slowed GQA's rows of 16
+  /// partials (4k: 10.8 -> 11.4 us, step 32).
   static constexpr int merge_threads(int head_dim, int contributors) {
     return contributors > kMergeBatch * (kMergeThreads / (head_dim / 4)) ? kMaxMergeThreads : kMergeThreads;
   }
