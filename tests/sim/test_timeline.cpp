@@ -72,6 +72,25 @@ TEST_CASE("the timeline model places every segment, partial and merge of the sch
   }
 }
 
+TEST_CASE("the model's merge kernel shares a row's reads among its threads", "[cpu][timeline]") {
+  const sim::Machine m = test_machine();
+  const Problem mqa = make_uniform(1, 32, 1, 128, 131072);
+  auto merge_us = [&](int grid) {  // the one split unit's merge, 32 rows in one wave
+    const Plan plan = make_plan(mqa, Policy::stream_k, grid);
+    const Schedule s = plan.view();
+    for (const sim::Event& e : sim::model_timeline(mqa, s, m).events)
+      if (e.kind == sim::EventKind::merge) return std::make_pair(e.t1 - e.t0, s.merge_threads(mqa.head_dim));
+    return std::make_pair(-1.0, 0);
+  };
+  const auto [us64, threads64] = merge_us(64);    // 64 partials a row: 256 threads
+  const auto [us128, threads128] = merge_us(128);  // 128: 512 threads, the same reads a thread
+  REQUIRE(threads64 == KernelShape::kMergeThreads);
+  REQUIRE(threads128 == KernelShape::kMaxMergeThreads);
+  REQUIRE(us64 > 0);
+  REQUIRE(us128 == Approx(us64));
+  REQUIRE(merge_us(96).first < us64);  // 96 partials at 512 threads read less a thread than 64 at 256
+}
+
 TEST_CASE("the model prefers stream-K where one head is long and no split where units fill the card", "[cpu][timeline]") {
   const sim::Machine m = test_machine();
   auto time = [&](const Problem& p, Policy pol, int n) {
