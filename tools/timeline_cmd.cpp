@@ -177,12 +177,10 @@ std::string explain(const Problem& p, const sim::Machine& m) {
     const Plan plan = make_plan(p, opt.pol, opt.grid, kAutoMerge, opt.pol == Policy::stream_k ? row_split : 1);
     const Schedule s = plan.view();
     const sim::Timeline tl = sim::model_timeline(p, s, m);
-    int32_t max_tiles = 0, split_units = 0, max_contrib = 0;
+    int32_t max_tiles = 0;
     for (int32_t c = 0; c < s.num_ctas; ++c) max_tiles = std::max(max_tiles, computed_tiles(s, c));
-    for (int32_t u = 0; u < s.num_units(); ++u) {
-      split_units += s.num_contributors(u) > 1;
-      max_contrib = std::max(max_contrib, s.num_contributors(u));
-    }
+    const size_t split_units = s.split_units().size();
+    const int32_t max_contrib = s.max_contributors();
     double merge_us = 0, busy_us = 0;
     for (const sim::Event& e : tl.events) {
       if (e.kind == sim::EventKind::merge || e.kind == sim::EventKind::partial) merge_us = std::max(merge_us, e.t1 - e.t0);

@@ -300,20 +300,17 @@ std::vector<int32_t> Schedule::split_units() const {
   return units;
 }
 
-int Schedule::merge_threads(int head_dim) const {
+int32_t Schedule::max_contributors() const {
   int32_t most = 0;
   for (int32_t u = 0; u < num_units(); ++u) most = std::max(most, num_contributors(u));
-  return KernelShape::merge_threads(head_dim, most);
+  return most;
 }
+
+int Schedule::merge_threads(int head_dim) const { return KernelShape::merge_threads(head_dim, max_contributors()); }
 
 std::string Schedule::print() const {
   std::ostringstream o;
-  int32_t max_contrib = 0, split_units = 0, busy = 0;
-  for (int32_t u = 0; u < num_units(); ++u) {
-    const int32_t k = num_contributors(u);
-    max_contrib = std::max(max_contrib, k);
-    split_units += k > 1;
-  }
+  int32_t busy = 0;
   int32_t max_tiles = 0, min_tiles = total_tiles;
   for (int32_t c = 0; c < num_ctas; ++c) {
     const int32_t n = cta_range(c).size();
@@ -325,7 +322,7 @@ std::string Schedule::print() const {
     << " row_split=" << row_split << " block_interleave=" << by_interleave.d << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
-    << max_tiles << "] split_units=" << split_units << " max_contributors=" << max_contrib
+    << max_tiles << "] split_units=" << split_units().size() << " max_contributors=" << max_contributors()
     << " merge_fanin=" << merge_fanin << " separate_merge=" << separate_merge
     << " partial_slots=" << num_partial_slots() << "}";
   return o.str();

@@ -224,6 +224,8 @@ struct Schedule {
   std::string print() const;  ///< every derived value on one line
   /// Units of two or more contributors, ascending: the separate merge kernel's grid.
   std::vector<int32_t> split_units() const;
+  /// The most contributors any unit has (0 when every unit is empty).
+  int32_t max_contributors() const;
   /// The separate merge kernel's threads a CTA for head dim `head_dim`: KernelShape::merge_threads
   /// of the most contributors any unit has.
   int merge_threads(int head_dim) const;
