@@ -162,8 +162,9 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   const int slots = m.num_sms * m.ctas_per_sm;
   // the launcher's choices: the grid, a row split (choose_row_split), then the grid for that
   const int whole_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
-  const int row_split = choose_row_split(p, whole_grid, m.num_sms, m.mem_gbps);
-  const int sk_grid = row_split > 1 ? choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole_grid;
+  int row_split = choose_row_split(p, whole_grid, m.num_sms, m.mem_gbps);
+  int sk_grid = row_split > 1 ? choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole_grid;
+  if (row_split > 1 && !blocks_share_l2(p, sk_grid, row_split)) row_split = 1, sk_grid = whole_grid;
   o << fmt::format("{} on {} ({} SMs x {} CTAs; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name, m.num_sms,
                    m.ctas_per_sm, m.mem_gbps, m.sm_gbps);
   const double floor_us = p.kv_bytes() / (m.mem_gbps * 1e3);

@@ -211,6 +211,11 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       if (lean_status st = occupancy()) return st;
     }
     if (n == 0) n = row_split > 1 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps, row_split) : whole_grid;
+    if (row_env < 0 && row_split > 1 && !blocks_share_l2(p, n, row_split)) {  // blocks out of step past L2: whole groups
+      row_split = 1, n = whole_grid;
+      if (!pick_kernels(p.group_size())) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for the group");
+      if (lean_status st = occupancy()) return st;
+    }
   }
   if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
   long fanin_env = -1;  // the planner's choice unless the benchmark's tuning override is set

@@ -242,26 +242,37 @@ TEST_CASE("a row split cuts every KV head's query heads into units of its own", 
                       Catch::Contains("with row_split 2") && Catch::Contains("overflows the 32-bit linear tile index"));
 }
 
-TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 16-row blocks divide the group", "[cpu][schedule]") {
+TEST_CASE("rows split only where the grid for whole groups leaves SMs idle or one unit streams briefly", "[cpu][schedule]") {
   const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
   REQUIRE(choose_row_split(mqa, 64, 132) == 2);    // MQA 16k: G = 64 for whole groups
   REQUIRE(choose_row_split(mqa, 132, 132) == 1);   // every SM busy already
   REQUIRE(choose_row_split(mqa, 99, 132) == 1);    // three quarters of them: the one-per-SM grids
   REQUIRE(choose_row_split(mqa, 98, 132) == 2);
   REQUIRE(choose_row_split(make_uniform(1, 16, 1, 128, 16384), 64, 132) == 1);  // one 16-row tile
-  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 16384), 64, 132) == 3);
   REQUIRE(choose_row_split(make_uniform(1, 24, 1, 128, 16384), 64, 132) == 2);  // blocks of 12 rows
-  REQUIRE(choose_row_split(make_uniform(1, 40, 1, 128, 16384), 64, 132) == 1);  // 3 blocks do not divide 40
+  // groups of 33-64 in two blocks (H100 MQA 48/1 16k: 11.8 us against 14.2 in three, 13.7 whole),
+  // in 16-row blocks only where a whole-group CTA streams at most kTinyStreamTiles tiles (8k: 9.1 against 10.1)
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 16384), 64, 132) == 2);   // 4 tiles a CTA
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 8192), 64, 132) == 3);    // 2
+  REQUIRE(choose_row_split(make_uniform(1, 64, 1, 128, 8192), 64, 132) == 4);
+  REQUIRE(choose_row_split(make_uniform(1, 64, 1, 128, 16384), 64, 132) == 2);
+  REQUIRE(choose_row_split(make_uniform(1, 40, 1, 128, 16384), 64, 132) == 2);   // blocks of 20 rows
+  REQUIRE(choose_row_split(make_uniform(1, 40, 1, 128, 8192), 64, 132) == 2);    // 3 blocks do not divide 40
+  REQUIRE(choose_row_split(make_uniform(1, 33, 1, 128, 16384), 64, 132) == 1);   // 2 does not divide 33
+  REQUIRE(choose_row_split(make_uniform(1, 33, 1, 128, 8192), 64, 132) == 3);    // 3 blocks of 11 rows
   // one CTA per SM of at most 16 tiles: split on cards of at most 30 GB/s per SM (H100: MQA 128k
-  // 34.7 -> 32.3 us), not on faster ones, nor for longer streams (b4 MQA 64k: 53.3 -> 57.3)
+  // 34.7 -> 32.3 us), not on faster ones, nor for longer streams, nor for several units (b2 MQA 32k 19.6 -> 20.6)
   const Problem mqa128k = make_uniform(1, 32, 1, 128, 131072);  // 2048 tiles: 16 a CTA at G = 128
   REQUIRE(choose_row_split(mqa128k, 128, 132, 3350) == 2);
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 128, 132, 3350) == 2);
+  REQUIRE(choose_row_split(make_uniform(1, 64, 1, 128, 131072), 128, 132, 3350) == 2);  // not 4: 52.3 against 35.7 us
   REQUIRE(choose_row_split(mqa128k, 128, 132, 4800) == 1);
   REQUIRE(choose_row_split(mqa128k, 128, 132) == 1);       // bandwidth unknown
   REQUIRE(choose_row_split(mqa128k, 264, 132, 3350) == 1);  // two CTAs an SM: not measured
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 131073), 128, 132, 3350) == 1);  // 17 tiles a CTA
   REQUIRE(choose_row_split(make_uniform(4, 32, 1, 128, 65536), 128, 132, 3350) == 1);   // 32 tiles a CTA
+  REQUIRE(choose_row_split(make_uniform(2, 32, 1, 128, 16384), 128, 132, 3350) == 1);   // two units
+  REQUIRE(choose_row_split(make_uniform(2, 96, 2, 128, 8192), 128, 132, 3350) == 1);    // 15.6 whole, 17.1 in blocks
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 262144), 128, 132, 3350) == 1);
   REQUIRE(choose_row_split(make_uniform(1, 8, 1, 128, 131072), 128, 132, 3350) == 1);  // one 16-row tile
   // faster cards: one unit (batch 1, one KV head) of at most 6 tiles a CTA, one CTA per SM (H200
@@ -275,13 +286,57 @@ TEST_CASE("rows split only where the grid for whole groups leaves SMs idle and 1
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 128, 132) == 1);        // bandwidth unknown
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 264, 132, 4800) == 1);  // two CTAs an SM
   REQUIRE(choose_row_split(make_uniform(1, 16, 1, 128, 32768), 128, 132, 4800) == 1);  // one 16-row tile
-  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 4800) == 1);  // three blocks: 17.5 -> 19.0 us
-  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 3350) == 3);  // the H100 rule (measured in two blocks only)
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 4800) == 1);  // groups of 33-64 not measured there
   // the launcher's sequence on an H100's numbers: whole groups pick G = 64, blocks of 16 rows one CTA per SM
   const int whole = choose_stream_k_grid(mqa, 132, 2, 3350);
   REQUIRE(whole < 132);
   REQUIRE(choose_row_split(mqa, whole, 132) == 2);
   REQUIRE(choose_stream_k_grid(mqa, 132, 2, 3350, 2) == 128);
+}
+
+TEST_CASE("row blocks run in step, or share L2, on the grids the planner gives them", "[cpu][schedule]") {
+  // a grid for R blocks is a multiple of R, whatever the lengths and the card
+  std::mt19937_64 rng(Catch::rngSeed() + 62);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int rows = 2 + int(rng() % 3), group = rows * (1 + int(rng() % (64 / rows)));
+    const Problem p = make_uniform(1 + int(rng() % 3), group, 1, 128, 1 + int64_t(rng() % 300000));
+    const int g = choose_stream_k_grid(p, 132, 1 + int(rng() % 2), rng() % 2 ? 3350 : 4800, rows);
+    INFO("trial " << trial << " rows " << rows << " group " << group << " grid " << g);
+    REQUIRE(g % rows == 0);
+  }
+  // in step: equal ranges that hold whole pieces of a block's unit, so a block's CTAs read its tiles
+  // where the other blocks' CTAs read theirs; checked here against the ranges themselves
+  auto offsets_agree = [](const Problem& p, int grid, int rows) {
+    const Plan plan = make_plan(p, Policy::stream_k, grid, kAutoMerge, rows);
+    const Schedule s = plan.view();
+    for (int32_t u = 0; u + 1 < s.num_units(); ++u) {
+      if ((u + 1) % rows == 0) continue;  // the next KV head
+      const Unit a = s.unit(u), b = s.unit(u + 1);
+      for (int32_t t = 0; t < a.end - a.begin; ++t) {
+        const TileRange ra = s.cta_range(s.cta_of_tile(a.begin + t)), rb = s.cta_range(s.cta_of_tile(b.begin + t));
+        if (a.begin + t - ra.begin != b.begin + t - rb.begin) return false;
+      }
+    }
+    return true;
+  };
+  for (const auto& [b, hq, len, grid, rows] : std::vector<std::tuple<int, int, int64_t, int, int>>{
+           {1, 32, 131072, 128, 2}, {1, 48, 131072, 256, 2}, {1, 48, 131072, 256, 3}, {1, 32, 100000, 128, 2},
+           {1, 32, 30000, 128, 2}, {2, 32, 16384, 128, 2}, {2, 32, 16384, 96, 2}, {1, 64, 8192, 128, 4}, {1, 32, 64, 128, 2}}) {
+    const Problem p = make_uniform(b, hq, 1, 128, len);
+    INFO("b " << b << " hq " << hq << " len " << len << " grid " << grid << " rows " << rows);
+    REQUIRE(blocks_in_step(p, grid, rows) == offsets_agree(p, grid, rows));
+  }
+  REQUIRE(blocks_in_step(make_uniform(1, 32, 1, 128, 131072), 128, 2));
+  REQUIRE_FALSE(blocks_in_step(make_uniform(1, 32, 1, 128, 100000), 128, 2));  // 1563 tiles a block
+  Problem ragged = make_uniform(2, 32, 1, 128, 4096);
+  ragged.seq_lens = {4096, 2048};
+  REQUIRE_FALSE(blocks_in_step(ragged, 64, 2));
+  // out of step, blocks meet in L2 while a KV head's K/V is small (H100 MQA 30k: 14.6 us in blocks
+  // against 15.2 whole), not past it (100k: 35.2 against 30.1)
+  REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 30000), 128, 2));
+  REQUIRE_FALSE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 2));
+  REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 131072), 128, 2));
+  REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 1));  // no blocks
 }
 
 TEST_CASE("the merge kernel takes 512 threads only where 256 would leave a thread several batches of loads", "[cpu][schedule]") {

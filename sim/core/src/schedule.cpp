@@ -196,7 +196,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
   if (equal_pieces_rule && uniform)
     for (int64_t g = top; 4 * g >= 3 * top; --g)
-      if (whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
+      if (g % row_split == 0 && whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
@@ -218,7 +218,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   int64_t best = slots;
   double best_cost = cost(slots);
   auto consider = [&](int64_t g) {
-    if (g < 1 || g > slots) return;
+    if (g < 1 || g > slots || g % row_split != 0) return;
     const double c = cost(g);
     if (c < best_cost - 1e-9 || (std::fabs(c - best_cost) <= 1e-9 && g > best)) best = g, best_cost = c;
   };
@@ -229,14 +229,36 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 
 int choose_row_split(const Problem& p, int grid, int num_sms, double peak_gbps) {
   validate(p);
-  const int g = p.group_size(), blocks = (g + 15) / 16;
+  const int g = p.group_size(), blocks16 = (g + 15) / 16;
+  if (blocks16 < 2 || grid < 1) return 1;
   const bool idle_sms = 4 * grid < 3 * num_sms;
-  const int64_t tiles_per_cta = grid > 0 ? (p.total_tiles() + grid - 1) / grid : 0;
+  const int64_t tiles_per_cta = (p.total_tiles() + grid - 1) / grid;
   const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
   const bool one_unit = int64_t(p.batch) * p.num_kv_heads == 1;  // every CTA's partial merges into it
-  const int short_tiles = slow_sms ? kShortStreamTiles : one_unit && blocks == 2 && peak_gbps > 0 ? kOneUnitShortTiles : 0;
-  const bool short_streams = short_tiles > 0 && grid > 0 && grid <= num_sms && tiles_per_cta <= short_tiles;
-  return (idle_sms || short_streams) && blocks > 1 && g % blocks == 0 ? blocks : 1;
+  const int short_tiles = !one_unit || peak_gbps <= 0 ? 0 : slow_sms ? kShortStreamTiles : blocks16 == 2 ? kOneUnitShortTiles : 0;
+  const bool short_streams = grid <= num_sms && tiles_per_cta <= short_tiles;
+  if (!idle_sms && !short_streams) return 1;
+  // 16-row blocks for the shortest streams; else two blocks, which read K/V through L2 half as often
+  for (const int r : {tiles_per_cta <= kTinyStreamTiles ? blocks16 : 2, 2})
+    if (g % r == 0) return r;
+  return 1;
+}
+
+bool blocks_in_step(const Problem& p, int grid, int row_split) {
+  validate(p);
+  const Problem v = rows_view(p, row_split);
+  const int64_t total = v.total_tiles(), unit = v.max_tiles();
+  if (row_split <= 1 || grid < 1 || total == 0) return true;
+  for (int b = 0; b < v.batch; ++b)
+    if (v.tiles_of(b) != unit) return false;  // ragged: units start anywhere in their CTAs' ranges
+  if (total <= grid) return true;            // a tile a CTA at most
+  if (total % grid != 0) return false;       // the first CTAs take a tile more
+  return unit % (total / grid) == 0;
+}
+
+bool blocks_share_l2(const Problem& p, int grid, int row_split) {
+  const double kv_head_bytes = double(p.max_tiles()) * p.tile_kv * p.head_dim * 4;  // K and V of 2-byte elements
+  return kv_head_bytes <= kL2ShareBytes || blocks_in_step(p, grid, row_split);
 }
 
 int fa2_num_splits(const Problem& p, int slots) {

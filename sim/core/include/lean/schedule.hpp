@@ -299,22 +299,38 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// them, or F + n/F through a merge tree, which also pays a second kSplitCost), kContribCost
 /// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
 /// units evenly are costed exactly (no partial at all for G = units).
-/// The constants come from H100/H200 measurements (bench/NOTES.md).
+/// The constants come from H100/H200 measurements (bench/NOTES.md). With `row_split` blocks only
+/// multiples of it, so blocks pair up as neighbouring thread blocks (cta_of_block).
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0, int row_split = 1);
-/// Row blocks per KV head for stream-K: where the grid chosen for whole groups, `grid`, leaves
-/// over a quarter of the SMs idle and a group spans several 16-row tensor-core tiles (MQA 32/1
-/// at 16k: G = 64; at 128k, G = 128 and blocks of 16 rows were slower: 38.1 against 35.4 us, H100),
-/// one unit per 16-row block (as cuDNN's 16-row tiles, grid [64, 2]) doubles the CTAs without
-/// doubling the partial bytes; K/V is then read once per block, mostly from L2. On cards of at
-/// most kOnePerSmGbps per SM (`peak_gbps`, 0: unknown) also where `grid` is one CTA per SM of
-/// short streams, at most kShortStreamTiles tiles a CTA (H100 MQA 32/1, whole -> blocks: 32k
-/// 16.7 -> 13.7 us, 128k 34.7 -> 32.3; at 32 tiles a CTA b1 256k 56.6 -> 56.0 but b4 64k 53.3 ->
-/// 57.3; bench/NOTES.md step 59). On faster cards only for one unit (batch 1, one KV head) in two
-/// blocks, at most kOneUnitShortTiles tiles a CTA: blocks halve the contributors each merged row
-/// reads, which there are the whole grid (H200 b1 MQA 32/1, whole -> blocks: 32k 15.4 -> 13.3 us,
-/// 48k 17.2 -> 16.3, 64k 19.1 -> 19.3; b2 MQA 16k 12.8 -> 13.1; MQA 48/1 32k in three blocks 17.5
-/// -> 19.0; step 60). 1 otherwise, and where ceil(group / 16) blocks do not divide the group (step 40).
+/// Row blocks per KV head for stream-K, given `grid`, the grid chosen for whole groups. A group
+/// spanning several 16-row tensor-core tiles is cut where `grid` leaves over a quarter of the SMs
+/// idle (MQA 32/1 at 16k: G = 64), and, for one unit (batch 1, one KV head), where `grid` is one
+/// CTA per SM of short streams: at most kShortStreamTiles tiles a CTA on cards of at most
+/// kOnePerSmGbps per SM (`peak_gbps`, 0: unknown), at most kOneUnitShortTiles on faster cards
+/// and only for groups of 17-32. Blocks give more CTAs without more partial bytes, and a merged
+/// row fewer contributors; K/V is read once per block, mostly from L2 (as cuDNN's 16-row tiles,
+/// grid [64, 2]). Two blocks, except 16-row blocks where a CTA of `grid` streams at most
+/// kTinyStreamTiles tiles: more blocks multiply the L2 reads (H100 b1 MQA 64/1 in 4 blocks
+/// against 2: 8k 9.4 against 10.4 us, 32k 18.0 against 15.6, 128k 52.3 against 35.7). Measured:
+/// H100 MQA 32/1 whole -> blocks: 32k 16.7 -> 13.7 us, 128k 34.7 -> 32.3; two units were even or
+/// slower (b2 MQA 32k 19.6 -> 20.6, b2 hq96/hk2 8k 15.6 -> 17.1); H200 MQA 32/1: 32k 15.4 -> 13.3,
+/// 48k 17.2 -> 16.3, 64k 19.1 -> 19.3 (bench/NOTES.md steps 40, 59, 60, 62). 1 where neither two
+/// nor the 16-row blocks divide the group.
 int choose_row_split(const Problem& problem, int grid, int num_sms, double peak_gbps = 0);
+/// Whether the `row_split` blocks of each KV head take the same tiles at the same places of their
+/// CTAs' ranges in a stream-K grid of `grid` CTAs: a uniform batch cut into equal ranges that
+/// each hold a whole piece of a unit (or at most a tile each). Out of step, blocks read a tile at
+/// different times, and once a KV head's K/V outgrows L2 each block streams it from DRAM (H100
+/// b1 MQA 32/1 100k tokens, 1563 tiles a block at G = 128: 35.2 us in blocks against 30.1 whole;
+/// MQA 48/1 128k in three blocks at G = 256: 74.4 against 36.0; bench/NOTES.md step 62).
+bool blocks_in_step(const Problem& problem, int grid, int row_split);
+/// A KV head's K/V up to this size meets its blocks in L2 even out of step (Hopper: 50-60 MB of
+/// L2; H100 b1 MQA 32/1 30k tokens, 15 MB: 15.2 us whole against 14.6 in blocks out of step).
+inline constexpr double kL2ShareBytes = 24e6;
+/// Whether the row blocks of a stream-K plan of `grid` CTAs read each K/V tile once from DRAM:
+/// they run in step, or their KV head fits kL2ShareBytes. The launcher keeps whole groups where
+/// choose_row_split's blocks would not.
+bool blocks_share_l2(const Problem& problem, int grid, int row_split);
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
 /// bytes the slower of the two levels reads (F + n/F partials).
@@ -333,6 +349,10 @@ inline constexpr double kOnePerSmGbps = 30.0;
 inline constexpr int kShortStreamTiles = 16;
 /// choose_row_split on cards above kOnePerSmGbps per SM: one unit's streams of at most this many tiles.
 inline constexpr int kOneUnitShortTiles = 6;
+/// choose_row_split: streams this short (tiles a CTA of the whole-group grid) take 16-row blocks
+/// rather than two blocks (H100 b1 MQA 48/1 8k: 9.1 us in three against 10.1 in two; at 16k, four
+/// tiles a CTA, 14.2 against 11.8).
+inline constexpr int kTinyStreamTiles = 2;
 /// Whole K/V tiles by tensor memory access rather than cp.async: on cards above kOnePerSmGbps
 /// per SM (H200: b1 MHA 512k 1992 -> 1924 us, 99.8% of the read probe); on the H100, with one
 /// CTA per SM, cp.async stayed ahead (2745 vs 2761 us), bench/NOTES.md step 22, except for pages
