@@ -64,7 +64,7 @@ std::string Machine::to_json() const {
                               {"mem_gbps", mem_gbps}, {"sm_gbps", sm_gbps},       {"cta_gbps", cta_gbps}, {"mem_exp", mem_exp}, {"inflight_exp", inflight_exp},
                               {"fixed_split_us", fixed_split_us},
                               {"launch_us", launch_us}, {"segment_us", segment_us}, {"partial_us", partial_us},
-                              {"merge_us", merge_us}, {"merge_us_per_kb", merge_us_per_kb}};
+                              {"merge_us", merge_us}, {"merge_us_per_kb", merge_us_per_kb}, {"l2_gbps", l2_gbps}};
   return j.dump(2) + "\n";
 }
 
@@ -96,6 +96,7 @@ Machine Machine::from_json(const std::string& text) {
   num("partial_us", m.partial_us);
   num("merge_us", m.merge_us);
   num("merge_us_per_kb", m.merge_us_per_kb);
+  if (j.contains("l2_gbps")) num("l2_gbps", m.l2_gbps);
   m.name = j.value("name", "unnamed");
   return m;
 }
@@ -107,8 +108,12 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   m.ctas_per_sm = std::max(1, m_in.ctas_per_sm + KernelShape::ctas_per_sm_estimate(p.head_dim, s.unit_rows) -
                                   KernelShape::ctas_per_sm_estimate(128, 1));
   m.cta_gbps = m_in.cta_gbps * std::pow(KernelShape::inflight_bytes(p.head_dim) / KernelShape::inflight_bytes(128), m_in.inflight_exp);
-  // a unit's partial; a row split's blocks each stream their KV head's bytes (its sharing in L2 is not modelled)
-  const double partial_kb = 4.0 * s.unit_rows * (p.head_dim + 1) / 1024.0;
+  const double partial_kb = 4.0 * s.unit_rows * (p.head_dim + 1) / 1024.0;  // a unit's partial
+  // row blocks that share their KV head in L2 read it from DRAM once: memory then serves R times
+  // the bytes, up to what L2 delivers; out of step, each block streams it from DRAM
+  const double mem_gbps = s.policy == Policy::stream_k && s.row_split > 1 && blocks_share_l2(p, s.num_ctas, s.row_split)
+                              ? std::min(m.mem_gbps * s.row_split, std::max(m.mem_gbps, m.l2_gbps))
+                              : m.mem_gbps;
   std::vector<Cta> ctas(s.num_ctas);
   for (int32_t c = 0; c < s.num_ctas; ++c) {
     ctas[c].id = c;
@@ -182,7 +187,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     int streaming_ctas = 0;
     for (int sm = 0; sm < m.num_sms; ++sm) streaming_ctas += streaming[sm];
     const double demand = std::max(1, streaming_ctas) * m.cta_gbps;
-    const double delivered = std::pow(std::pow(m.mem_gbps, -m.mem_exp) + std::pow(demand, -m.mem_exp), -1.0 / m.mem_exp);
+    const double delivered = std::pow(std::pow(mem_gbps, -m.mem_exp) + std::pow(demand, -m.mem_exp), -1.0 / m.mem_exp);
     const double cta_share = delivered / std::max(1, streaming_ctas) * bytes_per_us;
     auto rate = [&](const Cta& c) {  // bytes (or microseconds, for a fixed phase) per microsecond
       return c.phases.front().type == PhaseType::fixed ? 1.0 : std::min(cta_share, m.sm_gbps * bytes_per_us / streaming[c.sm]);

@@ -91,6 +91,23 @@ TEST_CASE("the model's merge kernel shares a row's reads among its threads", "[c
   REQUIRE(merge_us(96).first < us64);  // 96 partials at 512 threads read less a thread than 64 at 256
 }
 
+TEST_CASE("the model's row blocks read K/V once from DRAM where they share it in L2", "[cpu][timeline]") {
+  sim::Machine m = test_machine();
+  auto stream_us = [&](const Problem& p, int grid, int rows, double l2_gbps) {
+    m.l2_gbps = l2_gbps;
+    const Plan plan = make_plan(p, Policy::stream_k, grid, kAutoMerge, rows);
+    return sim::model_timeline(p, plan.view(), m).kernel_us;
+  };
+  const Problem in_step = make_uniform(1, 32, 1, 128, 131072);  // 1024 tiles a block, 8 a CTA at G = 256
+  REQUIRE(blocks_share_l2(in_step, 256, 2));
+  const double shared = stream_us(in_step, 256, 2, 2 * m.mem_gbps), from_dram = stream_us(in_step, 256, 2, m.mem_gbps);
+  CHECK(shared < 0.8 * from_dram);
+  CHECK(stream_us(in_step, 256, 2, 1.5 * m.mem_gbps) > shared);  // capped by what L2 delivers
+  const Problem out_of_step = make_uniform(1, 32, 1, 128, 100000);  // 1563 tiles a block, 51 MB of K/V
+  REQUIRE_FALSE(blocks_share_l2(out_of_step, 256, 2));
+  CHECK(stream_us(out_of_step, 256, 2, 2 * m.mem_gbps) == Approx(stream_us(out_of_step, 256, 2, m.mem_gbps)));
+}
+
 TEST_CASE("the model prefers stream-K where one head is long and no split where units fill the card", "[cpu][timeline]") {
   const sim::Machine m = test_machine();
   auto time = [&](const Problem& p, Policy pol, int n) {

@@ -30,6 +30,10 @@ struct Machine {
   double partial_us = 1.0;      ///< write a partial, fence, count it (flag atomic)
   double merge_us = 1.0;        ///< fixed cost of a cross-CTA merge
   double merge_us_per_kb = 0.01;  ///< per KiB of partials read by the merger
+  /// What L2 delivers to the SMs: row blocks that share their K/V there (blocks_share_l2) read it
+  /// once from DRAM, R times from L2 (H100 b1 MQA 64/1 128k in four blocks: 268 MB in 52.3 us).
+  /// Optional in a preset; not fitted.
+  double l2_gbps = 5000;
   std::string to_json() const;
   static Machine from_json(const std::string& text);  ///< throws lean::Error naming a bad field
 };
