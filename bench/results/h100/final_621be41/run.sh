@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 16: tools/gpu_check.sh run (disassembly facts, speed table, peers.py) of the build in
-# .carry/bin.tar.xz (new/), writing straight into $OUT. Its GPU tests and sanitizers ran on an
+# .carry/bin.tar.xz (new/); $OUT gets final.tgz, run.log and COMMIT. Its GPU tests and sanitizers ran on an
 # H100 the same session (../row_blocks_s16/tests.txt), so LEAN_TESTS=0.
 # Ran as: WANT=H100 COMMIT=621be41 bash run.sh
 set -u
