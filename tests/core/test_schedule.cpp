@@ -286,7 +286,9 @@ TEST_CASE("rows split only where the grid for whole groups leaves SMs idle or on
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 128, 132) == 1);        // bandwidth unknown
   REQUIRE(choose_row_split(make_uniform(1, 32, 1, 128, 32768), 264, 132, 4800) == 1);  // two CTAs an SM
   REQUIRE(choose_row_split(make_uniform(1, 16, 1, 128, 32768), 128, 132, 4800) == 1);  // one 16-row tile
-  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 4800) == 1);  // groups of 33-64 not measured there
+  REQUIRE(choose_row_split(make_uniform(1, 48, 1, 128, 32768), 128, 132, 4800) == 2);  // 16.6 -> 14.8 us
+  REQUIRE(choose_row_split(make_uniform(1, 64, 1, 128, 49152), 128, 132, 4800) == 2);  // 19.9 -> 18.6
+  REQUIRE(choose_row_split(make_uniform(1, 64, 1, 128, 57344), 128, 132, 4800) == 1);  // 7 tiles a CTA
   // the launcher's sequence on an H100's numbers: whole groups pick G = 64, blocks of 16 rows one CTA per SM
   const int whole = choose_stream_k_grid(mqa, 132, 2, 3350);
   REQUIRE(whole < 132);

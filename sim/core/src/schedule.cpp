@@ -235,7 +235,7 @@ int choose_row_split(const Problem& p, int grid, int num_sms, double peak_gbps) 
   const int64_t tiles_per_cta = (p.total_tiles() + grid - 1) / grid;
   const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
   const bool one_unit = int64_t(p.batch) * p.num_kv_heads == 1;  // every CTA's partial merges into it
-  const int short_tiles = !one_unit || peak_gbps <= 0 ? 0 : slow_sms ? kShortStreamTiles : blocks16 == 2 ? kOneUnitShortTiles : 0;
+  const int short_tiles = !one_unit || peak_gbps <= 0 ? 0 : slow_sms ? kShortStreamTiles : kOneUnitShortTiles;
   const bool short_streams = grid <= num_sms && tiles_per_cta <= short_tiles;
   if (!idle_sms && !short_streams) return 1;
   // 16-row blocks for the shortest streams; else two blocks, which read K/V through L2 half as often
