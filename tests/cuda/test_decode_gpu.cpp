@@ -314,6 +314,26 @@ TEST_CASE("row splits of large groups match the replay, repeat bitwise and are r
   REQUIRE(split >= 3);
 }
 
+TEST_CASE("the launcher's row blocks run in step or share a small KV head in L2", "[gpu][rows]") {
+  require_gpu();
+  int split = 0;
+  for (const int b : {1, 2})
+    for (const int hq : {32, 48, 64})
+      for (const int64_t len : {8192, 16384, 30000, 32768, 65536, 100000, 131072}) {
+        const Problem p = make_uniform(b, hq, 1, 128, len);
+        PlanHandle h(p, LEAN_STREAM_K, 0);
+        const Schedule s = cuda::host_schedule(h.plan);
+        INFO("b " << b << " hq " << hq << " len " << len << ": " << s.print());
+        REQUIRE(s.row_split * s.unit_rows == hq);
+        if (s.row_split == 1) continue;
+        ++split;
+        REQUIRE(s.num_ctas % s.row_split == 0);
+        REQUIRE(blocks_share_l2(p, s.num_ctas, s.row_split));  // out of step past 24 MB: whole groups
+      }
+  std::printf("plans with a row split: %d of 42\n", split);
+  REQUIRE(split >= 3);
+}
+
 TEST_CASE("idle tiles before each unit of a ragged batch match the replay, repeat bitwise and are recorded", "[gpu][pad]") {
   require_gpu();
   std::mt19937_64 rng(Catch::rngSeed() + 83);

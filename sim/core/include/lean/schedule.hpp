@@ -306,17 +306,17 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 /// spanning several 16-row tensor-core tiles is cut where `grid` leaves over a quarter of the SMs
 /// idle (MQA 32/1 at 16k: G = 64), and, for one unit (batch 1, one KV head), where `grid` is one
 /// CTA per SM of short streams: at most kShortStreamTiles tiles a CTA on cards of at most
-/// kOnePerSmGbps per SM (`peak_gbps`, 0: unknown), at most kOneUnitShortTiles on faster cards
-/// (H200 MQA 48/1 32k 16.6 -> 14.8 us, MQA 64/1 48k 19.9 -> 18.6). Blocks give more CTAs without more partial bytes, and a merged
-/// row fewer contributors; K/V is read once per block, mostly from L2 (as cuDNN's 16-row tiles,
-/// grid [64, 2]). Two blocks, except 16-row blocks where a CTA of `grid` streams at most
-/// kTinyStreamTiles tiles: more blocks multiply the L2 reads (H100 b1 MQA 64/1 in 4 blocks
-/// against 2: 8k 9.4 against 10.4 us, 32k 18.0 against 15.6, 128k 52.3 against 35.7). Measured:
-/// H100 MQA 32/1 whole -> blocks: 32k 16.7 -> 13.7 us, 128k 34.7 -> 32.3; two units were even or
-/// slower (b2 MQA 32k 19.6 -> 20.6, b2 hq96/hk2 8k 15.6 -> 17.1); H200 MQA 32/1: 32k 15.4 -> 13.3,
-/// 48k 17.2 -> 16.3, 64k 19.1 -> 19.3; MQA 64/1 128k 32.3 -> 35.1 (bench/NOTES.md steps 40, 59,
-/// 60, 62). 1 where neither two
-/// nor the 16-row blocks divide the group.
+/// kOnePerSmGbps per SM (`peak_gbps`, 0: unknown), at most kOneUnitShortTiles on faster cards.
+/// Blocks give more CTAs without more partial bytes, and a merged row fewer contributors; K/V is
+/// read once per block, mostly from L2 (as cuDNN's 16-row tiles, grid [64, 2]). Two blocks,
+/// except 16-row blocks where a CTA of `grid` streams at most kTinyStreamTiles tiles: more blocks
+/// multiply the L2 reads (H100 b1 MQA 64/1 in four blocks against two: 8k 9.4 against 10.4 us,
+/// 32k 18.0 against 15.6, 128k 52.3 against 35.7). Measured, whole -> blocks: H100 MQA 32/1 32k
+/// 16.7 -> 13.7 us, 128k 34.7 -> 32.3; two units even or slower (b2 MQA 32k 19.6 -> 20.6, b2
+/// hq96/hk2 8k 15.6 -> 17.1); H200 MQA 32/1 32k 15.4 -> 13.3, 64k 19.1 -> 19.3, MQA 48/1 32k
+/// 16.6 -> 14.8, MQA 64/1 128k 32.3 -> 35.1 (bench/NOTES.md steps 40, 59, 60, 62). 1 where neither
+/// two nor the 16-row blocks divide the group. The launcher then keeps whole groups where the
+/// blocks would not share L2 (blocks_share_l2).
 int choose_row_split(const Problem& problem, int grid, int num_sms, double peak_gbps = 0);
 /// Whether the `row_split` blocks of each KV head take the same tiles at the same places of their
 /// CTAs' ranges in a stream-K grid of `grid` CTAs: a uniform batch cut into equal ranges that
