@@ -164,12 +164,24 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   const int whole_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
   int row_split = choose_row_split(p, whole_grid, m.num_sms, m.mem_gbps);
   int sk_grid = row_split > 1 ? choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole_grid;
-  if (row_split > 1 && !blocks_share_l2(p, sk_grid, row_split)) row_split = 1, sk_grid = whole_grid;
+  std::string rows_line;
+  if (row_split > 1 && !blocks_share_l2(p, sk_grid, row_split)) {
+    rows_line = fmt::format("whole groups: {} blocks on {} CTAs would read each tile at other places of their CTAs' ranges, "
+                            "and {:.1f} MB of K/V a KV head is past the {:.0f} MB that blocks out of step share in L2",
+                            row_split, sk_grid, p.kv_bytes() / (1e6 * p.batch * p.num_kv_heads), kL2ShareBytes / 1e6);
+    row_split = 1, sk_grid = whole_grid;
+  } else if (row_split > 1) {
+    rows_line = fmt::format("{} blocks of {} query heads a KV head on {} CTAs ({}), sharing K/V in L2", row_split,
+                            p.group_size() / row_split, sk_grid, blocks_in_step(p, sk_grid, row_split) ? "in step" : "out of step, a small KV head");
+  } else if (p.group_size() > 16) {
+    rows_line = fmt::format("whole groups of {} query heads on {} CTAs", p.group_size(), whole_grid);
+  }
   o << fmt::format("{} on {} ({} SMs x {} CTAs; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name, m.num_sms,
                    m.ctas_per_sm, m.mem_gbps, m.sm_gbps);
   const double floor_us = p.kv_bytes() / (m.mem_gbps * 1e3);
   o << fmt::format("  bandwidth floor: {:.1f} MB of K/V / {:.0f} GB/s = {:.1f} us (+{:.1f} us launch)\n", p.kv_bytes() / 1e6,
                    m.mem_gbps, floor_us, m.launch_us);
+  if (!rows_line.empty()) o << "  stream-k rows: " << rows_line << "\n";
   struct Option { const char* name; Policy pol; int grid; };
   double best = 1e300;
   std::string best_name;
