@@ -160,7 +160,8 @@ std::string timeline_holdout(const std::vector<sim::Measurement>& rows, const si
 std::string explain(const Problem& p, const sim::Machine& m) {
   std::ostringstream o;
   const int slots = m.num_sms * m.ctas_per_sm;
-  // the launcher's choices: the grid, a row split (choose_row_split), then the grid for that
+  // the launcher's choices (cuda/src/launcher.cu): the grid, a row split (choose_row_split), the
+  // grid for that, and whole groups again where its blocks would not share L2
   const int whole_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
   int row_split = choose_row_split(p, whole_grid, m.num_sms, m.mem_gbps);
   int sk_grid = row_split > 1 ? choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole_grid;

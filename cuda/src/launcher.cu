@@ -200,7 +200,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_ROW_SPLIT must be an integer in [0, ") + std::to_string(kMaxGroup) +
                                       "], got '" + std::getenv("LEAN_ROW_SPLIT") + "'");
   int row_split = 1;
-  if (policy == LEAN_STREAM_K) {  // the planner's split for its own grid; LEAN_ROW_SPLIT's for any grid
+  // the planner's split for its own grid, LEAN_ROW_SPLIT's for any grid (`lean plan --explain`,
+  // tools/timeline_cmd.cpp, repeats this sequence with a preset's occupancy)
+  if (policy == LEAN_STREAM_K) {
     const int whole_grid = n == 0 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps) : n;
     row_split = row_env >= 0 ? std::max(1, int(row_env)) : n == 0 ? choose_row_split(p, whole_grid, prop.multiProcessorCount, peak_gbps) : 1;
     if (p.group_size() % row_split != 0)
