@@ -169,7 +169,7 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   if (row_split > 1 && !blocks_share_l2(p, sk_grid, row_split)) {
     rows_line = fmt::format("whole groups: {} blocks on {} CTAs would read each tile at other places of their CTAs' ranges, "
                             "and {:.1f} MB of K/V a KV head is past the {:.0f} MB that blocks out of step share in L2",
-                            row_split, sk_grid, p.kv_bytes() / (1e6 * p.batch * p.num_kv_heads), kL2ShareBytes / 1e6);
+                            row_split, sk_grid, p.unit_kv_bytes() / 1e6, kL2ShareBytes / 1e6);
     row_split = 1, sk_grid = whole_grid;
   } else if (row_split > 1) {
     rows_line = fmt::format("{} blocks of {} query heads a KV head on {} CTAs ({}), sharing K/V in L2", row_split,

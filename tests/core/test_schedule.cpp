@@ -333,6 +333,17 @@ TEST_CASE("row blocks run in step, or share L2, on the grids the planner gives t
   Problem ragged = make_uniform(2, 32, 1, 128, 4096);
   ragged.seq_lens = {4096, 2048};
   REQUIRE_FALSE(blocks_in_step(ragged, 64, 2));
+  // lengths of equal tiles but not equal tokens are ragged too: idle tiles precede each unit
+  Problem near = make_uniform(2, 32, 1, 128, 4000);
+  near.seq_lens = {4000, 4010};  // 63 tiles each
+  REQUIRE(near.tiles_of(0) == near.tiles_of(1));
+  int old_rule_wrong = 0;  // the in-step rule of equal tiles alone (154da2e) held at grids where offsets disagree
+  for (int grid = 2; grid <= 300; grid += 2) {
+    const bool equal_pieces = 252 % grid == 0 && 63 % (252 / grid) == 0;
+    old_rule_wrong += equal_pieces && !offsets_agree(near, grid, 2);
+    REQUIRE_FALSE(blocks_in_step(near, grid, 2));
+  }
+  REQUIRE(old_rule_wrong > 0);  // 3 grids: equal tiles alone would have claimed them in step
   // out of step, blocks meet in L2 while a KV head's K/V is small (H100 MQA 30k: 14.6 us in blocks
   // against 15.2 whole), not past it (100k: 35.2 against 30.1)
   REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 30000), 128, 2));

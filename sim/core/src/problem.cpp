@@ -45,6 +45,7 @@ int64_t Problem::total_tokens() const {
 }
 
 double Problem::kv_bytes() const { return 2.0 * 2.0 * double(total_tokens()) * num_kv_heads * head_dim; }
+double Problem::unit_kv_bytes() const { return 2.0 * 2.0 * double(max_tiles()) * tile_kv * head_dim; }
 
 std::string problem_error(const Problem& p) {
   std::ostringstream e;

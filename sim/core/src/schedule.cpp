@@ -249,16 +249,14 @@ bool blocks_in_step(const Problem& p, int grid, int row_split) {
   const Problem v = rows_view(p, row_split);
   const int64_t total = v.total_tiles(), unit = v.max_tiles();
   if (row_split <= 1 || grid < 1 || total == 0) return true;
-  for (int b = 0; b < v.batch; ++b)
-    if (v.tiles_of(b) != unit) return false;  // ragged: units start anywhere in their CTAs' ranges
+  if (!uniform_lengths(p)) return false;  // ragged (idle tiles too): units start anywhere in their CTAs' ranges
   if (total <= grid) return true;            // a tile a CTA at most
   if (total % grid != 0) return false;       // the first CTAs take a tile more
   return unit % (total / grid) == 0;
 }
 
 bool blocks_share_l2(const Problem& p, int grid, int row_split) {
-  const double kv_head_bytes = double(p.max_tiles()) * p.tile_kv * p.head_dim * 4;  // K and V of 2-byte elements
-  return kv_head_bytes <= kL2ShareBytes || blocks_in_step(p, grid, row_split);
+  return p.unit_kv_bytes() <= kL2ShareBytes || blocks_in_step(p, grid, row_split);
 }
 
 int fa2_num_splits(const Problem& p, int slots) {

@@ -37,6 +37,8 @@ struct Problem {
   int64_t total_tokens() const;  // sum of seq_lens
   /// Bytes of K and V the step must read: the bandwidth floor's numerator.
   double kv_bytes() const;
+  /// Bytes of K and V one unit of the longest sequence streams, in whole tiles.
+  double unit_kv_bytes() const;
 };
 
 /// Empty string if valid, else a message naming the first invalid field.
