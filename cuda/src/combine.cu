@@ -11,7 +11,7 @@
 namespace lean::cuda {
 
 template <int D, typename Elem, int kThreads>
-__global__ void __launch_bounds__(kThreads) combine_kernel(const __grid_constant__ DecodeParams p) {
+__global__ void __launch_bounds__(kThreads, kThreads == KernelShape::kMergeThreads ? 4 : 1) combine_kernel(const __grid_constant__ DecodeParams p) {
   constexpr int kChunks = D / 4;  // float4s in a row
   constexpr int kBatch = KernelShape::kMergeBatch;
   constexpr float kNegInf = -INFINITY;
@@ -20,11 +20,12 @@ __global__ void __launch_bounds__(kThreads) combine_kernel(const __grid_constant
   // Everything from the plan is read before the wait below, while the decode kernel runs
   const Schedule& s = p.sched;
   const int g = p.group, tid = threadIdx.x, lane = tid & 31;
-  const int32_t u = p.split_units[blockIdx.x / g], r = blockIdx.x % g;
-  const int32_t n = s.num_contributors(u);  // >= 2: whole units were written by the decode kernel
+  const SplitUnit su = p.split_units[blockIdx.x / g];  // the plan's contributors: no range arithmetic here
+  const int32_t u = su.unit, r = blockIdx.x % g;
+  const int32_t n = su.contributors;  // >= 2: whole units were written by the decode kernel
   const Unit un = s.unit(u);
   const int64_t q_row0 = int64_t(un.seq) * p.num_q_heads + un.q_head0;
-  const int32_t slot0 = s.partial_slot(s.first_cta(u), u);  // contributors occupy consecutive slots
+  const int32_t slot0 = s.partial_slot(su.first_cta, u);  // contributors occupy consecutive slots
   const float* plse = p.part_lse + int64_t(slot0) * g + r;    // contributor j: plse[j * g]
   const float* po = p.part_o + (int64_t(slot0) * g + r) * D;  // contributor j: po[j * g * D]
   // pass 2's threads: `groups` share a float4, each summing a contiguous block of contributors

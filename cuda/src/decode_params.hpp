@@ -26,7 +26,7 @@ struct DecodeParams {
   float* part_lse;      // [slots, group] natural-log LSE of each partial
   float* part_o;        // [slots, group, D] normalised partial O
   int32_t* record;      // null, or [num_ctas * 4 + units]: see lean_decode.h
-  const int32_t* split_units;  // [num_split_units] units of >= 2 contributors (the merge kernel's grid)
+  const SplitUnit* split_units;  // [num_split_units] units of >= 2 contributors (the merge kernel's grid)
   int32_t num_split_units;
   int32_t early_merge_launch;  // trigger the merge kernel's launch at the decode kernel's start
   int64_t* trace;       // null, or [num_ctas, 4 + 5 * trace_segments] globaltimer stamps

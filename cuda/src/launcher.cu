@@ -126,7 +126,7 @@ struct lean_plan_s {
   bool uniform_kernel = true;  // uniform batches launch Variant::uniform (LEAN_UNIFORM_KERNEL=0: the general one)
   // workspace layout, byte offsets
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
-  std::vector<int32_t> split_units;  // units of two or more contributors: the merge kernel's grid
+  std::vector<SplitUnit> split_units;  // units of two or more contributors: the merge kernel's grid
   int merge_threads = KernelShape::kMergeThreads;  // the merge kernel's threads a CTA (Schedule::merge_threads)
 };
 
@@ -261,7 +261,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
   plan->split_units = s.split_units();
   plan->merge_threads = s.merge_threads(p.head_dim);
-  plan->off_split = off, off += align256(sizeof(int32_t) * std::max<size_t>(1, plan->split_units.size()));
+  plan->off_split = off, off += align256(sizeof(SplitUnit) * std::max<size_t>(1, plan->split_units.size()));
   const size_t g = s.unit_rows;
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
   plan->off_part_o = off, off += align256(sizeof(float) * s.num_partial_slots() * g * p.head_dim);
@@ -312,7 +312,7 @@ lean_status lean_plan_upload(lean_plan plan, void* ws, size_t bytes, cudaStream_
     e = cudaMemcpyAsync(base + plan->off_seq_len, plan->plan.seq_len().data(), sizeof(int32_t) * s.num_seqs,
                         cudaMemcpyHostToDevice, stream);
   if (e == cudaSuccess && !plan->split_units.empty())
-    e = cudaMemcpyAsync(base + plan->off_split, plan->split_units.data(), sizeof(int32_t) * plan->split_units.size(),
+    e = cudaMemcpyAsync(base + plan->off_split, plan->split_units.data(), sizeof(SplitUnit) * plan->split_units.size(),
                         cudaMemcpyHostToDevice, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_upload: ") + cudaGetErrorString(e));
   return LEAN_OK;
@@ -359,7 +359,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   d.scale_log2 = static_cast<float>(p.softmax_scale() * 1.4426950408889634);
   d.counters = reinterpret_cast<int32_t*>(base + plan->off_counters);
   d.part_lse = reinterpret_cast<float*>(base + plan->off_part_lse);
-  d.split_units = reinterpret_cast<const int32_t*>(base + plan->off_split);
+  d.split_units = reinterpret_cast<const SplitUnit*>(base + plan->off_split);
   d.num_split_units = int32_t(plan->split_units.size());
   d.part_o = reinterpret_cast<float*>(base + plan->off_part_o);
   d.record = record;

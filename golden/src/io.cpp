@@ -158,13 +158,14 @@ Case make_case(std::string name, const Problem& p, uint64_t seed, InputMode mode
   if (store_inputs) c.inputs = sim::materialize(gen);
   const Plan plan = make_plan(p, policy, grid);
   c.unit_pad = plan.view().unit_pad;
+  c.cta_ranges = plan.view().cta_ranges;
   sim::Replay r = sim::replay(gen, plan.view(), true, progress);
   c.partials = std::move(r.partials);
   c.expected = std::move(r.out);
   return c;
 }
 
-Plan plan_of(const Case& c) { return make_plan(c.problem, c.policy, c.grid, kAutoMerge, 1, c.unit_pad); }
+Plan plan_of(const Case& c) { return make_plan(c.problem, c.policy, c.grid, kAutoMerge, 1, c.unit_pad, c.cta_ranges); }
 
 std::unique_ptr<sim::Inputs> inputs_of(const Case& c) {
   if (c.inputs) return std::make_unique<sim::StoredInputs>(c.problem, *c.inputs);
@@ -211,6 +212,7 @@ void write(const std::string& path, const Case& c) {
       w.attr(gs, "num_splits", s.num_splits);
       w.attr(gs, "total_tiles", s.total_tiles);
       w.attr(gs, "unit_pad", s.unit_pad);
+      w.attr(gs, "cta_ranges", std::string(to_string(s.cta_ranges)));
       w.dataset(gs, "seq_tile_begin", plan.seq_tile_begin(), {H(B + 1)});
       w.dataset(gs, "cta_begin", t.cta_begin, {H(s.num_ctas)});
       w.dataset(gs, "cta_end", t.cta_end, {H(s.num_ctas)});
@@ -302,6 +304,7 @@ Case read(const std::string& path) {
       c.grid = r.attr<int32_t>(gs, "grid");
       c.unit_pad = version >= 2 ? r.attr<int32_t>(gs, "unit_pad") : 0;
       if (c.unit_pad < 0) fail(path, "negative /schedule unit_pad " + std::to_string(c.unit_pad));
+      c.cta_ranges = version >= 3 ? parse_cta_ranges(r.str(gs, "cta_ranges")) : CtaRanges::big_first;
       const Plan plan = plan_of(c);
       if (plan.view().unit_pad != c.unit_pad)
         fail(path, "/schedule unit_pad " + std::to_string(c.unit_pad) + " is not one this build's planner makes for the stored problem and grid");

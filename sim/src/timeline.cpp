@@ -230,13 +230,13 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
     // the merge kernel: one CTA per (split unit, row), each reading its row of every partial;
     // launched behind this kernel (a segment's start-up stands for the gap), in waves. Its
     // threads share a row's reads: 512 of them (Schedule::merge_threads) read it in half the time.
-    const std::vector<int32_t> split = s.split_units();
+    const std::vector<SplitUnit> split = s.split_units();
     const double waves = std::ceil(double(split.size()) * s.unit_rows / (m.num_sms * m.ctas_per_sm));
     const double t0 = tl.kernel_us + m.segment_us, row_kb = partial_kb / s.unit_rows;
     const double thread_share = double(KernelShape::kMergeThreads) / s.merge_threads(p.head_dim);
     for (size_t i = 0; i < split.size(); ++i) {
-      const double us = (m.merge_us + m.merge_us_per_kb * row_kb * s.num_contributors(split[i]) * thread_share) * waves;
-      tl.events.push_back({EventKind::merge, -1, int(i % m.num_sms), split[i], 0, t0, t0 + us});
+      const double us = (m.merge_us + m.merge_us_per_kb * row_kb * split[i].contributors * thread_share) * waves;
+      tl.events.push_back({EventKind::merge, -1, int(i % m.num_sms), split[i].unit, 0, t0, t0 + us});
       tl.kernel_us = std::max(tl.kernel_us, t0 + us);
     }
   }

@@ -121,6 +121,18 @@ void check_schedule(const Problem& p, const Schedule& s) {
     if (s.policy == Policy::no_split) REQUIRE(n == 1);
     if (s.policy == Policy::fixed_split) REQUIRE(n <= s.num_splits);
   }
+  // the merge kernel's list: every unit of two or more contributors, ascending, with the plan's answers
+  const std::vector<SplitUnit> split = s.split_units();
+  size_t listed = 0;
+  for (int32_t u = 0; u < s.num_units(); ++u) {
+    if (s.num_contributors(u) < 2) continue;
+    REQUIRE(listed < split.size());
+    const SplitUnit& su = split[listed++];
+    REQUIRE(su.unit == u);
+    REQUIRE(su.first_cta == s.first_cta(u));
+    REQUIRE(su.contributors == s.num_contributors(u));
+  }
+  REQUIRE(listed == split.size());
   // the merge tree: groups cover the contributors in order; every counter is distinct
   std::set<int32_t> counters;
   for (int32_t u = 0; u < s.num_units(); ++u) {
@@ -161,9 +173,45 @@ TEST_CASE("stream-K, fixed-split and no-split schedules hold their invariants on
     const Policy pol = Policy(trial % 3);
     const int fanin = trial % 4 == 0 ? -1 : int(rng() % 6);  // the planner's, or forced (0: one level)
     const int pad = trial % 5 < 2 ? kAutoPad : int(rng() % 4);   // the planner's, or forced
-    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid, fanin, 1, pad);
+    const CtaRanges ranges = trial % 7 == 0 ? CtaRanges::big_first : CtaRanges::even;  // golden schema <= 2's
+    const Plan plan = make_plan(p, pol, pol == Policy::fixed_split ? 1 + int(rng() % 9) : grid, fanin, 1, pad, ranges);
     check_schedule(p, plan.view());
   }
+}
+
+TEST_CASE("stream-K ranges are even or big-first cuts of the line, and cta_of_tile inverts them", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 3);
+  for (int trial = 0; trial < 400; ++trial) {
+    const Problem p = test::random_problem(rng, 6, 3000);
+    const int64_t n = p.total_tiles();
+    if (n == 0) continue;
+    const int grid = 1 + int(rng() % (trial % 4 == 0 ? 2 * n : std::min<int64_t>(n, 400)));
+    for (const CtaRanges ranges : {CtaRanges::even, CtaRanges::big_first}) {
+      const Plan plan = make_plan(p, Policy::stream_k, grid, kAutoMerge, 1, 0, ranges);
+      const Schedule s = plan.view();
+      INFO(describe(p) << " " << s.print());
+      // more CTAs than tiles: the idle ones last under either rule; past kMaxEvenGrid too
+      REQUIRE(s.cta_ranges == (grid > n || grid > kMaxEvenGrid ? CtaRanges::big_first : ranges));
+      int64_t longer = 0;
+      for (int32_t c = 0; c < grid; ++c) {
+        const TileRange r = s.cta_range(c);
+        const int64_t want = s.cta_ranges == CtaRanges::even ? int64_t(c) * n / grid
+                                                              : int64_t(c) * (n / grid) + std::min<int64_t>(c, n % grid);
+        REQUIRE(r.begin == want);
+        REQUIRE((r.size() == n / grid || r.size() == n / grid + 1));
+        longer += r.size() == n / grid + 1;
+        for (int32_t it = r.begin; it < r.end; ++it) REQUIRE(s.cta_of_tile(it) == c);
+      }
+      REQUIRE(longer == n % grid);
+      REQUIRE(s.cta_range(grid - 1).end == n);
+    }
+  }
+  // past kMaxEvenGrid CTAs, c (N mod G) would overflow 32 bits: big-first
+  const Problem wide = make_uniform(1, 32, 32, 128, 100000);  // 50016 tiles
+  const Plan at = make_plan(wide, Policy::stream_k, kMaxEvenGrid), past = make_plan(wide, Policy::stream_k, kMaxEvenGrid + 1);
+  REQUIRE(at.view().cta_ranges == CtaRanges::even);
+  REQUIRE(at.view().cta_range(kMaxEvenGrid - 1).begin == int32_t(int64_t(kMaxEvenGrid - 1) * 50016 / kMaxEvenGrid));
+  REQUIRE(past.view().cta_ranges == CtaRanges::big_first);
 }
 
 TEST_CASE("idle tiles before each unit of a ragged batch weigh a CTA's segment boundaries as work", "[cpu][schedule]") {
@@ -306,8 +354,8 @@ TEST_CASE("row blocks run in step, or share L2, on the grids the planner gives t
     INFO("trial " << trial << " rows " << rows << " group " << group << " grid " << g);
     REQUIRE(g % rows == 0);
   }
-  // in step: equal ranges that hold whole pieces of a block's unit, so a block's CTAs read its tiles
-  // where the other blocks' CTAs read theirs; checked here against the ranges themselves
+  // in step: a block's CTAs read its tiles where the other blocks' CTAs read theirs; checked here
+  // against the ranges themselves
   auto offsets_agree = [](const Problem& p, int grid, int rows) {
     const Plan plan = make_plan(p, Policy::stream_k, grid, kAutoMerge, rows);
     const Schedule s = plan.view();
@@ -323,13 +371,24 @@ TEST_CASE("row blocks run in step, or share L2, on the grids the planner gives t
   };
   for (const auto& [b, hq, len, grid, rows] : std::vector<std::tuple<int, int, int64_t, int, int>>{
            {1, 32, 131072, 128, 2}, {1, 48, 131072, 256, 2}, {1, 48, 131072, 256, 3}, {1, 32, 100000, 128, 2},
-           {1, 32, 30000, 128, 2}, {2, 32, 16384, 128, 2}, {2, 32, 16384, 96, 2}, {1, 64, 8192, 128, 4}, {1, 32, 64, 128, 2}}) {
+           {1, 32, 30000, 128, 2}, {2, 32, 16384, 128, 2}, {2, 32, 16384, 96, 2}, {1, 64, 8192, 128, 4}, {1, 32, 64, 128, 2},
+           {3, 32, 16384, 128, 2}, {3, 32, 16000, 132, 2}, {1, 48, 100000, 264, 2}, {1, 64, 77777, 130, 2}}) {
     const Problem p = make_uniform(b, hq, 1, 128, len);
     INFO("b " << b << " hq " << hq << " len " << len << " grid " << grid << " rows " << rows);
     REQUIRE(blocks_in_step(p, grid, rows) == offsets_agree(p, grid, rows));
   }
-  REQUIRE(blocks_in_step(make_uniform(1, 32, 1, 128, 131072), 128, 2));
-  REQUIRE_FALSE(blocks_in_step(make_uniform(1, 32, 1, 128, 100000), 128, 2));  // 1563 tiles a block
+  // one KV head: even ranges keep two blocks in step at any length on any even grid
+  std::mt19937_64 lens(Catch::rngSeed() + 63);
+  for (int trial = 0; trial < 50; ++trial) {
+    const Problem p = make_uniform(1, 32, 1, 128, 1 + int64_t(lens() % 300000));
+    const int grid = 2 * (1 + int(lens() % 132));
+    INFO("len " << p.seq_lens[0] << " grid " << grid);
+    REQUIRE(blocks_in_step(p, grid, 2));
+    REQUIRE(offsets_agree(p, grid, 2));
+  }
+  REQUIRE(blocks_in_step(make_uniform(1, 32, 1, 128, 100000), 128, 2));  // 1563 tiles a block: out of step big-first
+  REQUIRE_FALSE(blocks_in_step(make_uniform(1, 48, 1, 128, 131072), 256, 3));  // 256 CTAs over 3 units
+  REQUIRE_FALSE(blocks_in_step(make_uniform(3, 32, 1, 128, 16384), 128, 2));   // 128 CTAs over 6 units
   Problem ragged = make_uniform(2, 32, 1, 128, 4096);
   ragged.seq_lens = {4096, 2048};
   REQUIRE_FALSE(blocks_in_step(ragged, 64, 2));
@@ -337,17 +396,12 @@ TEST_CASE("row blocks run in step, or share L2, on the grids the planner gives t
   Problem near = make_uniform(2, 32, 1, 128, 4000);
   near.seq_lens = {4000, 4010};  // 63 tiles each
   REQUIRE(near.tiles_of(0) == near.tiles_of(1));
-  int old_rule_wrong = 0;  // the in-step rule of equal tiles alone (154da2e) held at grids where offsets disagree
-  for (int grid = 2; grid <= 300; grid += 2) {
-    const bool equal_pieces = 252 % grid == 0 && 63 % (252 / grid) == 0;
-    old_rule_wrong += equal_pieces && !offsets_agree(near, grid, 2);
-    REQUIRE_FALSE(blocks_in_step(near, grid, 2));
-  }
-  REQUIRE(old_rule_wrong > 0);  // 3 grids: equal tiles alone would have claimed them in step
-  // out of step, blocks meet in L2 while a KV head's K/V is small (H100 MQA 30k: 14.6 us in blocks
-  // against 15.2 whole), not past it (100k: 35.2 against 30.1)
-  REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 30000), 128, 2));
-  REQUIRE_FALSE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 2));
+  for (int grid = 2; grid <= 300; grid += 2) REQUIRE_FALSE(blocks_in_step(near, grid, 2));  // ragged: not claimed
+  // out of step, blocks meet in L2 while a KV head's K/V is small (H100 MQA 30k, big-first ranges:
+  // 14.6 us in blocks against 15.2 whole), not past it (100k: 35.2 against 30.1)
+  REQUIRE(blocks_share_l2(make_uniform(1, 48, 1, 128, 30000), 256, 3));
+  REQUIRE_FALSE(blocks_share_l2(make_uniform(1, 48, 1, 128, 100000), 256, 3));
+  REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 2));  // in step
   REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 131072), 128, 2));
   REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 1));  // no blocks
 }

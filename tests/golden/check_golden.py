@@ -53,7 +53,7 @@ def main(directory):
             magic = f.attrs["magic"]
             magic = magic.decode() if isinstance(magic, bytes) else magic
             version = int(f.attrs["schema_version"])
-            ok = magic == "LEANATTN-GOLDEN" and version in (1, 2)
+            ok = magic == "LEANATTN-GOLDEN" and version in (1, 2, 3)
             p = f["problem"]
             b, hq, d = int(p.attrs["batch"]), int(p.attrs["num_q_heads"]), int(p.attrs["head_dim"])
             ok = ok and f["expected/o"].shape == (b, hq, d) and f["expected/lse"].shape == (b, hq)
@@ -67,7 +67,14 @@ def main(directory):
             # the schedule table tiles [0, total_tiles) in CTA order for stream-K
             if f["schedule"].attrs["policy"] in (b"stream-k", "stream-k"):
                 beg, end = f["schedule/cta_begin"][()], f["schedule/cta_end"][()]
-                ok = ok and beg[0] == 0 and np.all(beg[1:] == end[:-1]) and end[-1] == int(f["schedule"].attrs["total_tiles"])
+                n, g = int(f["schedule"].attrs["total_tiles"]), len(beg)
+                ok = ok and beg[0] == 0 and np.all(beg[1:] == end[:-1]) and end[-1] == n
+                # CTA c starts at floor(c N / G) (even, version 3), or the first N mod G CTAs take a tile more
+                rule = sched.attrs["cta_ranges"] if version >= 3 else "big-first"
+                rule = rule.decode() if isinstance(rule, bytes) else rule
+                c = np.arange(g, dtype=np.int64)
+                want = c * n // g if rule == "even" else c * (n // g) + np.minimum(c, n % g)
+                ok = ok and rule in ("even", "big-first") and np.array_equal(beg, want)
             err = None
             if "inputs" in f and checked is None:
                 o, lse = attention(f)

@@ -55,6 +55,7 @@ TEST_CASE("a golden file round-trips every field", "[cpu][golden]") {
   REQUIRE(r.grid == c.grid);
   REQUIRE(c.unit_pad == kSegmentPadTiles);  // a ragged batch under stream-K: the planner pads its units
   REQUIRE(r.unit_pad == c.unit_pad);
+  REQUIRE(r.cta_ranges == c.cta_ranges);
   REQUIRE(r.problem.seq_lens == c.problem.seq_lens);
   REQUIRE(r.problem.dtype == c.problem.dtype);
   REQUIRE(r.problem.softmax_scale() == c.problem.softmax_scale());
@@ -99,22 +100,63 @@ TEST_CASE("malformed, truncated and wrong-version golden files are rejected clea
     const std::string p = copy("version.h5");
     edit_h5(p, [](hid_t f) {
       const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
-      const int32_t v = 3;
+      const int32_t v = 4;
       H5Awrite(a, H5T_NATIVE_INT32, &v);
       H5Aclose(a);
     });
-    REQUIRE_THROWS_WITH(golden::read(p), Catch::Contains("schema_version 3") && Catch::Contains("supports 1 to 2"));
+    REQUIRE_THROWS_WITH(golden::read(p), Catch::Contains("schema_version 4") && Catch::Contains("supports 1 to 3"));
   }
-  // version 1 had no /schedule unit_pad: its plans had no idle tiles
-  auto make_v1 = [](hid_t f) {
-    const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
-    const int32_t v = 1;
-    H5Awrite(a, H5T_NATIVE_INT32, &v);
-    H5Aclose(a);
-    const hid_t g = H5Gopen2(f, "schedule", H5P_DEFAULT);
-    REQUIRE(H5Adelete(g, "unit_pad") >= 0);
-    H5Gclose(g);
+  // version 2 had no /schedule cta_ranges: its planner gave the first N mod G CTAs a tile more
+  auto make_version = [](int32_t version) {
+    return [version](hid_t f) {
+      const hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
+      H5Awrite(a, H5T_NATIVE_INT32, &version);
+      H5Aclose(a);
+      const hid_t g = H5Gopen2(f, "schedule", H5P_DEFAULT);
+      REQUIRE(H5Adelete(g, "cta_ranges") >= 0);
+      if (version < 2) REQUIRE(H5Adelete(g, "unit_pad") >= 0);
+      H5Gclose(g);
+    };
   };
+  {
+    const Problem p = make_uniform(2, 4, 2, 64, 300);  // 20 tiles over 6 CTAs: two take a tile more
+    golden::Case c = golden::make_case("big_first", p, 4, InputMode::normal, Policy::stream_k, 6, true);
+    REQUIRE(c.cta_ranges == CtaRanges::even);
+    const Plan even_plan = golden::plan_of(c);
+    const ScheduleTable even = to_table(even_plan.view());
+    c.cta_ranges = CtaRanges::big_first;  // what a version 2 writer planned: recompute its partials
+    const Plan big_plan = golden::plan_of(c);
+    sim::Replay r = sim::replay(*golden::inputs_of(c), big_plan.view(), true);
+    c.partials = std::move(r.partials);
+    c.expected = std::move(r.out);
+    const std::string v2 = (dir / "v2.h5").string(), v2_even = (dir / "v2_even.h5").string();
+    golden::write(v2, c);
+    REQUIRE(golden::read(v2).cta_ranges == CtaRanges::big_first);  // version 3 stores either rule
+    edit_h5(v2, make_version(2));
+    const golden::Case back = golden::read(v2);
+    REQUIRE(back.cta_ranges == CtaRanges::big_first);
+    const Plan back_plan = golden::plan_of(back);
+    const ScheduleTable big = to_table(back_plan.view());
+    REQUIRE(big.cta_begin == std::vector<int32_t>{0, 4, 8, 11, 14, 17});
+    REQUIRE(even.cta_begin == std::vector<int32_t>{0, 3, 6, 10, 13, 16});
+    golden::write(v2_even, golden::make_case("even", p, 4, InputMode::normal, Policy::stream_k, 6, true));  // mislabelled below
+    edit_h5(v2_even, make_version(2));
+    REQUIRE_THROWS_WITH(golden::read(v2_even), Catch::Contains("schedule table disagrees"));
+    const std::string bad = copy("ranges.h5");
+    edit_h5(bad, [](hid_t f) {
+      const hid_t g = H5Gopen2(f, "schedule", H5P_DEFAULT);
+      REQUIRE(H5Adelete(g, "cta_ranges") >= 0);
+      const hid_t t = H5Tcopy(H5T_C_S1);
+      H5Tset_size(t, 3);
+      const hid_t sp = H5Screate(H5S_SCALAR);
+      const hid_t a = H5Acreate2(g, "cta_ranges", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+      REQUIRE(H5Awrite(a, t, "odd") >= 0);
+      H5Aclose(a), H5Sclose(sp), H5Tclose(t), H5Gclose(g);
+    });
+    REQUIRE_THROWS_WITH(golden::read(bad), Catch::Contains("expected even or big-first") && Catch::Contains("'odd'"));
+  }
+  // version 1 had no /schedule unit_pad either: its plans had no idle tiles
+  auto make_v1 = make_version(1);
   {
     const std::string p = (dir / "v1.h5").string();
     golden::write(p, golden::make_case("uniform", make_uniform(2, 4, 2, 64, 300), 3, InputMode::normal, Policy::stream_k, 5, true));

@@ -103,9 +103,9 @@ TEST_CASE("the model's row blocks read K/V once from DRAM where they share it in
   const double shared = stream_us(in_step, 256, 2, 2 * m.mem_gbps), from_dram = stream_us(in_step, 256, 2, m.mem_gbps);
   CHECK(shared < 0.8 * from_dram);
   CHECK(stream_us(in_step, 256, 2, 1.5 * m.mem_gbps) > shared);  // capped by what L2 delivers
-  const Problem out_of_step = make_uniform(1, 32, 1, 128, 100000);  // 1563 tiles a block, 51 MB of K/V
-  REQUIRE_FALSE(blocks_share_l2(out_of_step, 256, 2));
-  CHECK(stream_us(out_of_step, 256, 2, 2 * m.mem_gbps) == Approx(stream_us(out_of_step, 256, 2, m.mem_gbps)));
+  const Problem out_of_step = make_uniform(1, 48, 1, 128, 100000);  // 3 blocks over 256 CTAs, 51 MB of K/V
+  REQUIRE_FALSE(blocks_share_l2(out_of_step, 256, 3));
+  CHECK(stream_us(out_of_step, 256, 3, 2 * m.mem_gbps) == Approx(stream_us(out_of_step, 256, 3, m.mem_gbps)));
 }
 
 TEST_CASE("the model prefers stream-K where one head is long and no split where units fill the card", "[cpu][timeline]") {

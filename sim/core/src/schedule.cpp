@@ -24,6 +24,14 @@ Policy parse_policy(const std::string& s) {
   throw Error("policy: expected stream-k, fixed-split or no-split, got '" + s + "'");
 }
 
+const char* to_string(CtaRanges r) { return r == CtaRanges::even ? "even" : "big-first"; }
+
+CtaRanges parse_cta_ranges(const std::string& s) {
+  if (s == "even") return CtaRanges::even;
+  if (s == "big-first") return CtaRanges::big_first;
+  throw Error("cta ranges: expected even or big-first, got '" + s + "'");
+}
+
 FastDiv FastDiv::of(int32_t d) {
   if (d < 1) throw Error("FastDiv: divisor must be >= 1, got " + std::to_string(d));
   if (d == 1) return FastDiv{1, 0, 0};
@@ -73,7 +81,8 @@ int choose_unit_pad(const Problem& problem, Policy policy) {
   return policy == Policy::stream_k && !uniform_lengths(problem) ? kSegmentPadTiles : 0;
 }
 
-Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, int row_split, int unit_pad) {
+Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, int row_split, int unit_pad,
+               CtaRanges ranges) {
   validate(problem);
   const Problem p = rows_view(problem, row_split);  // from here on, a unit is a row block
   if (row_split > 1) try {
@@ -123,6 +132,8 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
     s.num_splits = 0;
     s.tiles_per_cta = s.total_tiles / n;
     s.big_ctas = s.total_tiles % n;
+    // more CTAs than tiles: the idle ones last, so a unit's contributors stay consecutive CTAs
+    s.cta_ranges = s.tiles_per_cta == 0 || n > kMaxEvenGrid ? CtaRanges::big_first : ranges;
   } else {
     const int splits = policy == Policy::no_split ? 1 : n;
     if (splits < 1) throw Error("fixed-split: split count must be >= 1, got " + std::to_string(n));
@@ -130,8 +141,11 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
     s.num_splits = splits;
     s.tiles_per_cta = 0;
     s.big_ctas = 0;
+    s.cta_ranges = CtaRanges::even;
   }
   s.by_splits = FastDiv::of(std::max(1, s.num_splits));
+  const FastDiv by_ctas = FastDiv::of(static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(ctas, kMaxTiles))));
+  s.ctas_mul = by_ctas.mul, s.ctas_shift = static_cast<uint8_t>(by_ctas.shr);
   if (ctas + units > kMaxTiles)
     throw Error("grid of " + std::to_string(ctas) + " CTAs plus " + std::to_string(units) +
                 " units overflows 32-bit workspace slot indices");
@@ -251,8 +265,7 @@ bool blocks_in_step(const Problem& p, int grid, int row_split) {
   if (row_split <= 1 || grid < 1 || total == 0) return true;
   if (!uniform_lengths(p)) return false;  // ragged (idle tiles too): units start anywhere in their CTAs' ranges
   if (total <= grid) return true;            // a tile a CTA at most
-  if (total % grid != 0) return false;       // the first CTAs take a tile more
-  return unit % (total / grid) == 0;
+  return grid % (total / unit) == 0;         // even ranges cut every unit alike: G CTAs begin in U units
 }
 
 bool blocks_share_l2(const Problem& p, int grid, int row_split) {
@@ -313,10 +326,10 @@ int32_t computed_tiles(const Schedule& s, int32_t c) {
   return n;
 }
 
-std::vector<int32_t> Schedule::split_units() const {
-  std::vector<int32_t> units;
+std::vector<SplitUnit> Schedule::split_units() const {
+  std::vector<SplitUnit> units;
   for (int32_t u = 0; u < num_units(); ++u)
-    if (num_contributors(u) > 1) units.push_back(u);
+    if (const int32_t n = num_contributors(u); n > 1) units.push_back(SplitUnit{u, first_cta(u), n, 0});
   return units;
 }
 
@@ -341,9 +354,9 @@ std::string Schedule::print() const {
   o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
     << " row_split=" << row_split << " block_interleave=" << by_interleave.d << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
-    << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_tiles=[" << min_tiles << ","
+    << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_ranges=" << to_string(cta_ranges) << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units().size() << " max_contributors=" << max_contributors()
-    << " merge_fanin=" << merge_fanin << " separate_merge=" << separate_merge
+    << " merge_fanin=" << merge_fanin << " separate_merge=" << int(separate_merge)
     << " partial_slots=" << num_partial_slots() << "}";
   return o.str();
 }

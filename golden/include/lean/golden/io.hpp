@@ -1,4 +1,4 @@
-// Golden test vectors in HDF5, schema version 2 (golden/README.md documents every field).
+// Golden test vectors in HDF5, schema version 3 (golden/README.md documents every field).
 #pragma once
 
 #include <cstdint>
@@ -14,12 +14,13 @@
 namespace lean::golden {
 
 inline constexpr const char* kMagic = "LEANATTN-GOLDEN";
-inline constexpr int kSchemaVersion = 2;
-/// Version 1 files (no /schedule unit_pad, so none) are still read.
+inline constexpr int kSchemaVersion = 3;
+/// Version 1 files (no /schedule unit_pad, so none) and version 2 files (no /schedule cta_ranges:
+/// big-first ranges, the planner's before version 3) are still read.
 inline constexpr int kOldestSchemaVersion = 1;
 
 /// Everything a golden file holds. Schedule fields are what the writer planned; the reader
-/// re-plans from (problem, policy, grid, unit_pad) and refuses a file whose table disagrees.
+/// re-plans from (problem, policy, grid, unit_pad, cta_ranges) and refuses a file whose table disagrees.
 struct Case {
   std::string name;
   Problem problem;
@@ -29,6 +30,7 @@ struct Case {
   Policy policy = Policy::stream_k;
   int grid = 1;  // num_ctas for stream-k, num_splits for fixed-split, unused for no-split
   int unit_pad = 0;  // Schedule::unit_pad the case was planned with
+  CtaRanges cta_ranges = CtaRanges::even;  // Schedule::cta_ranges the case was planned with
   std::optional<sim::StoredTensors> inputs;  // stored for small cases only
   std::vector<sim::Partial> partials;        // every (cta, unit) segment, ordered by (unit, cta)
   sim::Output expected;                      // float64 replay

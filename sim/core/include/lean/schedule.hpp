@@ -22,6 +22,20 @@ enum class Policy : uint8_t {
 const char* to_string(Policy p);
 Policy parse_policy(const std::string& s);  // "stream-k" | "fixed-split" | "no-split"
 
+/// How stream-K cuts its line of N tiles into G CTA ranges of q = N / G or q + 1 tiles.
+enum class CtaRanges : uint8_t {
+  even = 0,       // CTA c starts at floor(c N / G): the longer ranges spread out, so a grid that is a
+                  // multiple of the units cuts every unit at the same offsets (row blocks in step).
+                  // make_plan takes big_first where G > N, which keeps a unit's contributors
+                  // consecutive, and where G > kMaxEvenGrid
+  big_first = 1,  // the first N mod G CTAs take q + 1 tiles (the planner before golden schema 3)
+};
+/// Even ranges compute c (N mod G) in 32 bits (a 64-bit division in the decode kernel's prologue
+/// took it from 168 to 192 registers and our no split 13% slower, H100, bench/NOTES.md step 63).
+inline constexpr int32_t kMaxEvenGrid = 46340;  // floor(sqrt(2^31 - 1))
+const char* to_string(CtaRanges r);
+CtaRanges parse_cta_ranges(const std::string& s);  // "even" | "big-first"
+
 /// x / d by a multiply-high and a shift, exact for 0 <= x < 2^31 (CUTLASS's FastDivmod): the
 /// unit lookups run once per segment at one warp per scheduler, where an integer division's
 /// dependent chain shows (bench/results/h100/prologue_diag/).
@@ -58,6 +72,12 @@ struct Unit {
   int32_t begin, end;  // its tiles in the linear space; begin == end for an empty sequence
 };
 
+/// A unit of two or more contributors as the merge kernel reads it: the plan's answers, so no
+/// merge CTA works out a CTA range (cuda/src/combine.cu).
+struct alignas(16) SplitUnit {
+  int32_t unit, first_cta, contributors, pad;
+};
+
 /// One contiguous piece of a CTA's work inside one unit.
 struct Segment {
   int32_t cta, unit;
@@ -68,7 +88,13 @@ struct Segment {
 };
 
 struct Schedule {
+  // The first word packs four one-byte fields, so the fields even CTA ranges added (step 63) moved
+  // no other field: small calls read the plan's first fields on their critical path.
   Policy policy;
+  CtaRanges cta_ranges;    ///< stream-K: which CTAs take the extra tile
+  uint8_t separate_merge;  ///< 1: no CTA merges; a second kernel merges every split unit row by row
+                           ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
+  uint8_t ctas_shift;      ///< with ctas_mul: x / num_ctas by FastDiv for even ranges' c * big_ctas
   int32_t num_seqs;
   int32_t num_kv_heads;
   int32_t row_split;      ///< units per (sequence, KV head): its query heads cut into this many blocks
@@ -78,10 +104,9 @@ struct Schedule {
   int32_t num_ctas;       ///< grid size G
   int32_t num_splits;     ///< fixed split: CTAs per unit (1 for no split); 0 for stream-K
   int32_t tiles_per_cta;  ///< stream-K: tiles of a normal CTA
-  int32_t big_ctas;       ///< stream-K: the first big_ctas CTAs take one tile more
+  int32_t big_ctas;       ///< stream-K: this many CTAs (N mod G) take one tile more
   int32_t merge_fanin;    ///< 0: a split unit merges all partials at once; F: in groups of F, then the groups
-  int32_t separate_merge; ///< 1: no CTA merges; a second kernel merges every split unit row by row
-                          ///< (cuda/src/combine.cu) once all partials are written. merge_fanin is 0
+  uint32_t ctas_mul;      ///< FastDiv::of(num_ctas).mul
   FastDiv by_seq_units;   ///< / units_per_seq()
   FastDiv by_row_split;   ///< / row_split
   FastDiv by_unit_tiles;  ///< / tiles of a unit when uniform_len > 0 (1 otherwise)
@@ -143,12 +168,7 @@ struct Schedule {
   }
   /// Tiles computed by CTA c, in order; empty when the grid is larger than the work.
   LEAN_HD TileRange cta_range(int32_t c) const {
-    if (policy == Policy::stream_k) {
-      const int32_t big = tiles_per_cta + 1;
-      if (c < big_ctas) return TileRange{c * big, (c + 1) * big};
-      const int32_t b = big_ctas * big + (c - big_ctas) * tiles_per_cta;
-      return TileRange{b, b + tiles_per_cta};
-    }
+    if (policy == Policy::stream_k) return TileRange{stream_k_begin(c), stream_k_begin(c + 1)};
     const int32_t q = by_splits.div(c);
     const Unit un = unit(q);
     const int32_t s = c - q * num_splits, chunk = split_chunk(un);
@@ -158,6 +178,9 @@ struct Schedule {
   /// The CTA that computes tile `it`.
   LEAN_HD int32_t cta_of_tile(int32_t it) const {
     if (policy == Policy::stream_k) {
+      if (big_ctas == 0) return it / tiles_per_cta;
+      if (cta_ranges == CtaRanges::even)  // the last c with floor(c N / G) <= it
+        return int32_t((int64_t(it + 1) * num_ctas - 1) / total_tiles);
       const int32_t edge = big_ctas * (tiles_per_cta + 1);
       return it < edge ? it / (tiles_per_cta + 1) : big_ctas + (it - edge) / tiles_per_cta;
     }
@@ -223,7 +246,7 @@ struct Schedule {
   // ---- host-only interface ------------------------------------------------------------------
   std::string print() const;  ///< every derived value on one line
   /// Units of two or more contributors, ascending: the separate merge kernel's grid.
-  std::vector<int32_t> split_units() const;
+  std::vector<SplitUnit> split_units() const;
   /// The most contributors any unit has (0 when every unit is empty).
   int32_t max_contributors() const;
   /// The separate merge kernel's threads a CTA for head dim `head_dim`: KernelShape::merge_threads
@@ -234,6 +257,13 @@ struct Schedule {
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
   LEAN_HD static int32_t max32(int32_t a, int32_t b) { return a < b ? b : a; }
   LEAN_HD bool in_groups(int32_t contributors) const { return merge_fanin > 0 && contributors > merge_fanin; }
+  /// First tile of stream-K CTA c (0 <= c <= num_ctas): c q plus the longer ranges before it.
+  LEAN_HD int32_t stream_k_begin(int32_t c) const {
+    const int32_t longer = big_ctas == 0                      ? 0
+                           : cta_ranges == CtaRanges::even ? FastDiv{num_ctas, ctas_mul, ctas_shift}.div(c * big_ctas)
+                                                           : min32(c, big_ctas);
+    return c * tiles_per_cta + longer;
+  }
   LEAN_HD int32_t split_chunk(const Unit& un) const {
     return by_splits.div(un.end - un.begin + num_splits - 1);
   }
@@ -250,7 +280,7 @@ class Plan {
   const std::vector<int32_t>& seq_len() const { return seq_len_; }
 
  private:
-  friend Plan make_plan(const Problem&, Policy, int, int, int, int);
+  friend Plan make_plan(const Problem&, Policy, int, int, int, int, CtaRanges);
   Schedule s_{};
   std::vector<int32_t> seq_tile_begin_, seq_len_;
 };
@@ -268,7 +298,7 @@ class Plan {
 inline constexpr int kAutoMerge = -1, kSeparateMerge = -2, kInKernelMerge = -3;
 inline constexpr int kAutoPad = -1;
 Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin = kAutoMerge, int row_split = 1,
-               int unit_pad = kAutoPad);
+               int unit_pad = kAutoPad, CtaRanges ranges = CtaRanges::even);
 /// Idle tiles before each unit for stream-K: kSegmentPadTiles on ragged batches, whose CTAs hold
 /// from one to several unit boundaries (H200, one 128k sequence and 15 short ones at G = 264: CTAs
 /// of five segments ended 8.4 us after those of one, about a tile's streaming a boundary; pads of
@@ -319,11 +349,12 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 /// blocks would not share L2 (blocks_share_l2).
 int choose_row_split(const Problem& problem, int grid, int num_sms, double peak_gbps = 0);
 /// Whether the `row_split` blocks of each KV head take the same tiles at the same places of their
-/// CTAs' ranges in a stream-K grid of `grid` CTAs: a uniform batch cut into equal ranges that
-/// each hold a whole piece of a unit (or at most a tile each). Out of step, blocks read a tile at
-/// different times, and once a KV head's K/V outgrows L2 each block streams it from DRAM (H100
-/// b1 MQA 32/1 100k tokens, 1563 tiles a block at G = 128: 35.2 us in blocks against 30.1 whole;
-/// MQA 48/1 128k in three blocks at G = 256: 74.4 against 36.0; bench/NOTES.md step 62).
+/// CTAs' ranges in the planner's stream-K grid of `grid` CTAs (even ranges): a uniform batch
+/// whose U units divide the grid, so each unit holds G/U range starts at the same offsets (or at
+/// most a tile a CTA). Out of step, blocks read a tile at different times, and once a KV head's
+/// K/V outgrows L2 each block streams it from DRAM (big-first ranges, H100 b1 MQA 32/1 100k
+/// tokens, 1563 tiles a block at G = 128: 35.2 us in blocks against 30.1 whole; MQA 48/1 128k in
+/// three blocks at G = 256: 74.4 against 36.0; bench/NOTES.md step 62).
 bool blocks_in_step(const Problem& problem, int grid, int row_split);
 /// A KV head's K/V up to this size meets its blocks in L2 even out of step (Hopper: 50-60 MB of
 /// L2; H100 b1 MQA 32/1 30k tokens, 15 MB: 15.2 us whole against 14.6 in blocks out of step).
@@ -382,9 +413,8 @@ inline bool prefer_tensor_loads(double peak_gbps, int num_sms, int page_size = 0
 /// MHA 1k 11.7 -> 11.4 us, 2k 16.7 -> 16.2, where 8k (32 tiles) is even, 16k (64) loses 0.6 us
 /// and b8 MHA 1k (16 tiles, two CTAs per SM) 0.2 (bench/NOTES.md step 54).
 inline bool plan_uses_tensor_loads(const Problem& p, const Schedule& s, double peak_gbps, int num_sms) {
-  // stream-K's first CTA is one of the longest (cta_range: the big CTAs come first)
   const bool short_stream = s.policy == Policy::stream_k && p.head_dim == 128 && p.kv_page_size == 0 &&
-                            s.cta_range(0).size() <= kShortStreamTiles && s.num_ctas <= num_sms;
+                            s.tiles_per_cta + (s.big_ctas > 0) <= kShortStreamTiles && s.num_ctas <= num_sms;
   return prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size, p.head_dim) || s.policy == Policy::no_split ||
          4 * s.num_ctas < 3 * num_sms || s.row_split > 1 || short_stream;
 }
