@@ -427,27 +427,39 @@ TEST_CASE("the merge kernel takes 512 threads only where 256 would leave a threa
 }
 
 TEST_CASE("row blocks of one K/V range run as neighbouring thread blocks", "[cpu][schedule]") {
-  const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
-  const Plan plan = make_plan(mqa, Policy::stream_k, 128, kAutoMerge, 2);  // the planner's MQA 16k
-  const Schedule s = plan.view();
-  REQUIRE(s.by_interleave.d == 2);
-  for (int32_t k = 0; k < 64; ++k) {
-    const TileRange a = s.cta_range(s.cta_of_block(2 * k)), b = s.cta_range(s.cta_of_block(2 * k + 1));
-    const Unit ua = s.unit_of_tile(a.begin), ub = s.unit_of_tile(b.begin);
-    INFO("blocks " << 2 * k << " and " << 2 * k + 1);
-    REQUIRE(ua.head == ub.head);
-    REQUIRE(ua.q_head0 != ub.q_head0);
-    REQUIRE(a.begin - ua.begin == b.begin - ub.begin);  // the same tokens of the same KV head
-    REQUIRE(a.size() == b.size());
+  // the planner's MQA 16k, and small batches the launcher splits where whole groups leave SMs idle
+  // (b2 MQA 4k on 128 CTAs, b3 2k on 96; until step 63 the blocks paired CTAs of other sequences)
+  for (const auto& [b, len, grid, rows] : {std::tuple{1, 16384, 128, 2}, std::tuple{2, 4096, 128, 2},
+                                           std::tuple{3, 2048, 96, 2}, std::tuple{1, 8192, 128, 4}, std::tuple{2, 100000, 264, 2}}) {
+    const Problem mqa = make_uniform(b, 32, 1, 128, len);
+    const Plan plan = make_plan(mqa, Policy::stream_k, grid, kAutoMerge, rows);
+    const Schedule s = plan.view();
+    INFO(describe(mqa) << " " << s.print());
+    REQUIRE(s.by_unit_ctas.d == grid / (b * rows));
+    for (int32_t k = 0; k < grid / rows; ++k)
+      for (int32_t j = 1; j < rows; ++j) {
+        const TileRange ra = s.cta_range(s.cta_of_block(rows * k)), rb = s.cta_range(s.cta_of_block(rows * k + j));
+        const Unit ua = s.unit_of_tile(ra.begin), ub = s.unit_of_tile(rb.begin);
+        INFO("blocks " << rows * k << " and " << rows * k + j);
+        REQUIRE(ua.seq == ub.seq);
+        REQUIRE(ua.head == ub.head);
+        REQUIRE(ua.q_head0 != ub.q_head0);
+        REQUIRE(ra.begin - ua.begin == rb.begin - ub.begin);  // the same tokens of the same KV head
+        REQUIRE(ra.size() == rb.size());
+      }
   }
-  // whole groups, a grid the blocks do not divide, or another policy: blocks run CTAs in order
+  // whole groups, a grid the units do not divide, or another policy: blocks run CTAs in order
+  const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
   for (const auto& [pol, n, rows] : {std::tuple{Policy::stream_k, 128, 1}, std::tuple{Policy::stream_k, 127, 2},
                                      std::tuple{Policy::fixed_split, 4, 2}}) {
     const Plan other = make_plan(mqa, pol, n, kAutoMerge, rows);
     const Schedule o = other.view();
-    REQUIRE(o.by_interleave.d == 1);
+    REQUIRE(o.by_unit_ctas.d == 1);
     for (int32_t b = 0; b < o.num_ctas; ++b) REQUIRE(o.cta_of_block(b) == b);
   }
+  const Problem three = make_uniform(3, 32, 1, 128, 4096);  // 6 units over 128 CTAs
+  const Plan odd = make_plan(three, Policy::stream_k, 128, kAutoMerge, 2);
+  REQUIRE(odd.view().by_unit_ctas.d == 1);
 }
 
 TEST_CASE("FastDiv divides exactly over the whole non-negative int32 range", "[cpu][schedule]") {

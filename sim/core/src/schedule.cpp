@@ -150,7 +150,7 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
     throw Error("grid of " + std::to_string(ctas) + " CTAs plus " + std::to_string(units) +
                 " units overflows 32-bit workspace slot indices");
   s.num_ctas = static_cast<int32_t>(ctas);
-  s.by_interleave = FastDiv::of(policy == Policy::stream_k && row_split > 1 && ctas % row_split == 0 ? row_split : 1);
+  s.by_unit_ctas = FastDiv::of(policy == Policy::stream_k && row_split > 1 && units > 0 && ctas % units == 0 ? int32_t(ctas / units) : 1);
   // step 3: the merge tree, from a bound on the contributors of the longest unit
   const int64_t max_unit = p.max_tiles();
   const int64_t most = policy == Policy::stream_k
@@ -352,7 +352,7 @@ std::string Schedule::print() const {
     min_tiles = std::min(min_tiles, n);
   }
   o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
-    << " row_split=" << row_split << " block_interleave=" << by_interleave.d << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
+    << " row_split=" << row_split << " block_interleave=" << (by_unit_ctas.d > 1 ? row_split : 1) << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_ranges=" << to_string(cta_ranges) << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units().size() << " max_contributors=" << max_contributors()

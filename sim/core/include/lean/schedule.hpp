@@ -111,7 +111,7 @@ struct Schedule {
   FastDiv by_row_split;   ///< / row_split
   FastDiv by_unit_tiles;  ///< / tiles of a unit when uniform_len > 0 (1 otherwise)
   FastDiv by_splits;      ///< / num_splits (1 for stream-K)
-  FastDiv by_interleave;  ///< / R, the row blocks whose CTAs run as neighbouring thread blocks (cta_of_block; 1: none)
+  FastDiv by_unit_ctas;   ///< / h = G / U, a unit's CTAs where R > 1 row blocks run as neighbouring thread blocks (cta_of_block; 1: none)
   int32_t uniform_len;    ///< > 0: every sequence has this many tokens, and the lookups below are
                           ///< arithmetic: no binary search or length load before a CTA's first
                           ///< tile (b8/b16 set-up 1.2 -> 0.9 us, bench/NOTES.md step 35)
@@ -158,13 +158,16 @@ struct Schedule {
     // lo is non-empty: an empty b shares its begin with b + 1, so it is never the last match.
     return unit(lo * units_per_seq() + (it - seq_tile_begin[lo]) / unit_stride_of_seq(lo));
   }
-  /// The CTA that thread block b runs. With R = by_interleave.d > 1 (stream-K in R row blocks, R
-  /// dividing G), blocks R k .. R k + R - 1 run CTAs k, k + G/R, ..., which stream the same K/V
-  /// tiles for the R row blocks of one KV head: neighbouring blocks land on nearby SMs, where
-  /// their identical tile reads meet in L2 (H200 MQA 16k 11.5 -> 10.9 us, bench/NOTES.md step 50).
+  /// The CTA that thread block b runs. Stream-K in R row blocks whose U units divide G, h = G / U
+  /// CTAs each (even ranges cut every unit alike): blocks R k .. R k + R - 1 run the CTAs at the
+  /// same offset c' = k mod h of the R blocks of one KV head, which stream the same K/V tiles, so
+  /// neighbouring blocks land on nearby SMs, where their identical tile reads meet in L2 (H200
+  /// MQA 16k 11.5 -> 10.9 us, bench/NOTES.md step 50). Otherwise (h = 1) blocks run CTAs in order.
   LEAN_HD int32_t cta_of_block(int32_t b) const {
-    const int32_t k = by_interleave.div(b);
-    return (b - k * by_interleave.d) * by_interleave.div(num_ctas) + k;
+    if (by_unit_ctas.d == 1) return b;
+    const int32_t k = by_row_split.div(b), j = b - k * row_split;  // k: the offset and KV head, j: the block
+    const int32_t kv = by_unit_ctas.div(k), offset = k - kv * by_unit_ctas.d;
+    return (kv * row_split + j) * by_unit_ctas.d + offset;
   }
   /// Tiles computed by CTA c, in order; empty when the grid is larger than the work.
   LEAN_HD TileRange cta_range(int32_t c) const {
