@@ -72,6 +72,7 @@ CaseSpec case_from_pairs(const std::map<std::string, std::string>& kv) {
     else if (k == "mode") c.mode = parse_input_mode(v);
     else if (k == "policy") c.policy = parse_policy(v);
     else if (k == "grid") c.grid = static_cast<int>(to_int(k, v));
+    else if (k == "ranges") c.ranges = parse_cta_ranges(v);
     else if (k == "store") c.store = v;
     else throw Error("unknown key '" + k + "'");
   }

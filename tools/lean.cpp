@@ -42,6 +42,7 @@ struct ProblemFlags {
     flag("--mode", "mode", "inputs: normal or stress (large logits, outliers)");
     flag("--policy", "policy", "stream-k, fixed-split or no-split");
     flag("-G,--grid", "grid", "stream-k: number of CTAs; fixed-split: splits per head (0 = FA2 heuristic)");
+    flag("--cta-ranges", "ranges", "stream-k: even (CTA c starts at floor(c N / G), the default) or big-first (the first N mod G CTAs take a tile more)");
   }
   CaseSpec spec() const { return tools::case_from_pairs(kv); }
 };
@@ -97,7 +98,7 @@ void write_text(const std::string& path, const std::string& text) {
 /// Replays a spec and checks it against the naive reference; returns the worst O error.
 double replay_and_report(const CaseSpec& spec, int row_split) {
   const sim::GeneratedInputs in(spec.problem, spec.seed, spec.mode);
-  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split);
+  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split, kAutoPad, spec.ranges);
   auto t0 = std::chrono::steady_clock::now();
   const sim::Replay r = sim::replay(in, plan.view(), false, progress_printer("replay"));
   const double t_replay = seconds_since(t0);
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
     if (*plan) {
       const CaseSpec spec = pf_plan.spec();
       const auto t0 = std::chrono::steady_clock::now();
-      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split);
+      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split, kAutoPad, spec.ranges);
       const double us = seconds_since(t0) * 1e6;
       fmt::print("{}  (planned in {:.1f} us)\n", describe(spec.problem), us);
       print_plan_table(p.view(), spec.problem.head_dim, rows);
@@ -241,7 +242,7 @@ int main(int argc, char** argv) {
         const std::string path = suite.empty() ? out_path : (fs::path(out_dir) / (s.name + ".h5")).string();
         const auto t0 = std::chrono::steady_clock::now();
         const golden::Case c = golden::make_case(s.name, s.problem, s.seed, s.mode, s.policy, s.resolved_grid(),
-                                                 s.store_inputs(), progress_printer(s.name));
+                                                 s.store_inputs(), progress_printer(s.name), s.ranges);
         golden::write(path, c);
         fmt::print("wrote {:<40} {} {} in {:.2f} s ({} KiB)\n", path, describe(s.problem), to_string(s.policy),
                    seconds_since(t0), fs::file_size(path) / 1024);

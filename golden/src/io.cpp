@@ -145,7 +145,7 @@ hsize_t H(int64_t v) { return static_cast<hsize_t>(v); }
 std::string project_version() { return std::string(LEAN_VERSION); }
 
 Case make_case(std::string name, const Problem& p, uint64_t seed, InputMode mode, Policy policy, int grid,
-               bool store_inputs, const sim::Progress& progress) {
+               bool store_inputs, const sim::Progress& progress, CtaRanges ranges) {
   Case c;
   c.name = std::move(name);
   c.problem = p;
@@ -156,7 +156,7 @@ Case make_case(std::string name, const Problem& p, uint64_t seed, InputMode mode
   c.writer_version = project_version();
   const sim::GeneratedInputs gen(p, seed, mode);
   if (store_inputs) c.inputs = sim::materialize(gen);
-  const Plan plan = make_plan(p, policy, grid);
+  const Plan plan = make_plan(p, policy, grid, kAutoMerge, 1, kAutoPad, ranges);
   c.unit_pad = plan.view().unit_pad;
   c.cta_ranges = plan.view().cta_ranges;
   sim::Replay r = sim::replay(gen, plan.view(), true, progress);

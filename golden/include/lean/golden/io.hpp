@@ -37,9 +37,10 @@ struct Case {
   std::string writer_version;                // project version and git sha of the writer
 };
 
-/// Computes a case with the float64 replay; stores inputs when `store_inputs`.
+/// Computes a case with the float64 replay; stores inputs when `store_inputs`. `ranges`: how
+/// stream-K's CTA ranges are cut (big-first for a kernel that gives its first CTAs the extra tile).
 Case make_case(std::string name, const Problem& p, uint64_t seed, InputMode mode, Policy policy, int grid,
-               bool store_inputs, const sim::Progress& progress = {});
+               bool store_inputs, const sim::Progress& progress = {}, CtaRanges ranges = CtaRanges::even);
 
 /// The plan the case was computed with.
 Plan plan_of(const Case& c);
