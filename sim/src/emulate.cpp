@@ -150,9 +150,8 @@ Output emulate_kernel(const Inputs& in, const Schedule& s) {
     }
   }
   const int merge_threads = s.merge_threads(D);
-  for (int32_t u = 0; u < s.num_units(); ++u) {
-    const int32_t first = s.first_cta(u), n = s.num_contributors(u);
-    if (n < 2) continue;
+  for (const SplitUnit& su : s.split_units()) {  // the merge kernel's list
+    const int32_t u = su.unit, first = su.first_cta;
     std::vector<float> o(size_t(g) * D), lse(g);
     merge_in_schedule_order<float>(
         s, u, g, D, [&](int j) -> const float* { return part_lse[s.partial_slot(first + j, u)].data(); },

@@ -144,12 +144,12 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
     s.cta_ranges = CtaRanges::even;
   }
   s.by_splits = FastDiv::of(std::max(1, s.num_splits));
-  const FastDiv by_ctas = FastDiv::of(static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(ctas, kMaxTiles))));
-  s.ctas_mul = by_ctas.mul, s.ctas_shift = static_cast<uint8_t>(by_ctas.shr);
   if (ctas + units > kMaxTiles)
     throw Error("grid of " + std::to_string(ctas) + " CTAs plus " + std::to_string(units) +
                 " units overflows 32-bit workspace slot indices");
   s.num_ctas = static_cast<int32_t>(ctas);
+  const FastDiv by_ctas = FastDiv::of(s.num_ctas);
+  s.ctas_mul = by_ctas.mul, s.ctas_shift = static_cast<uint8_t>(by_ctas.shr);
   s.by_unit_ctas = FastDiv::of(policy == Policy::stream_k && row_split > 1 && units > 0 && ctas % units == 0 ? int32_t(ctas / units) : 1);
   // step 3: the merge tree, from a bound on the contributors of the longest unit
   const int64_t max_unit = p.max_tiles();
@@ -265,7 +265,7 @@ bool blocks_in_step(const Problem& p, int grid, int row_split) {
   if (row_split <= 1 || grid < 1 || total == 0) return true;
   if (!uniform_lengths(p)) return false;  // ragged (idle tiles too): units start anywhere in their CTAs' ranges
   if (total <= grid) return true;            // a tile a CTA at most
-  return grid % (total / unit) == 0;         // even ranges cut every unit alike: G CTAs begin in U units
+  return grid % (total / unit) == 0;         // even ranges cut every unit alike where its U units divide G
 }
 
 bool blocks_share_l2(const Problem& p, int grid, int row_split) {
