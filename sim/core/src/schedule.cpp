@@ -1,3 +1,4 @@
+#include <functional>
 #include "lean/schedule.hpp"
 
 #include "lean/kernel_shape.hpp"
@@ -196,6 +197,10 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   auto whole_pieces = [&](int64_t g) {  // aligned, or each CTA whole units of >= kLongUnitTiles tiles
     return aligned(g) || (uniform && units % g == 0 && max_unit >= kLongUnitTiles);
   };
+  // Even CTA ranges (floor(c N / G)) cut every unit at the same offsets whenever U divides G, the
+  // pieces differing by at most a tile: the rule's second choice, for lengths no grid of the
+  // window cuts exactly (b1 MHA 100000 tokens: G = 128, pieces of 390-391 tiles, not 264 CTAs).
+  auto even_pieces = [&](int64_t g) { return uniform && g % units == 0 && g / units <= max_unit; };
   // Large partials qualify when each CTA streams >= 16 tiles (MQA 512k: 107.9 us at G=128
   // against 117.5 at 256; MQA 16k, 2 tiles a CTA: 16.2 against 14.3 at 64).
   const bool tensor_loads = prefer_tensor_loads(peak_gbps, num_sms, p.kv_page_size, p.head_dim);
@@ -209,8 +214,9 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
   if (equal_pieces_rule && uniform)
-    for (int64_t g = top; 4 * g >= 3 * top; --g)
-      if (g % row_split == 0 && whole_pieces(g) && merges_allow(g)) return static_cast<int>(g);
+    for (const auto& pieces : {std::function<bool(int64_t)>(whole_pieces), std::function<bool(int64_t)>(even_pieces)})
+      for (int64_t g = top; 4 * g >= 3 * top; --g)
+        if (g % row_split == 0 && pieces(g) && merges_allow(g)) return static_cast<int>(g);
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
