@@ -607,6 +607,40 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 4800) == 256);
   REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 65536), 132, 3, 3350) == 256);
   REQUIRE(choose_stream_k_grid(long_seq, 132, 2) > 132);
+  // lengths no grid of [99, 132] cuts exactly: the largest multiple of the unit count, even pieces
+  // (before step 64 these fell to the cost model's 264 CTAs, two per SM)
+  for (const int len : {3000, 100000, 500000}) {
+    REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 32, 128, len), 132, 2, 3350) == 128);
+    REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 32, 128, len), 132, 2, 4800) == 128);
+  }
+  REQUIRE(choose_stream_k_grid(make_uniform(4, 32, 8, 128, 10000), 132, 2, 3350) == 128);
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 64, 64, 64, 100000), 132, 3, 3350) == 256);
+  // exact pieces still come first: GQA 32/8 at 500000 tokens (7813 tiles a unit) cuts into 13 on 104
+  REQUIRE(choose_stream_k_grid(make_uniform(1, 32, 8, 128, 500000), 132, 2, 3350) == 104);
+  // and on random uniform lengths the rule's grid cuts every unit at the same offsets: a multiple
+  // of the unit count, each CTA inside one unit, the pieces within a tile of each other
+  {
+    std::mt19937_64 rng(Catch::rngSeed() + 64);
+    for (int i = 0; i < 200; ++i) {
+      const int kv = std::vector<int>{2, 4, 8, 16, 32}[rng() % 5];  // groups of <= 16 rows
+      const Problem p = make_uniform(1 + int(rng() % 4), 32, kv, 128, 4096 + int(rng() % 600000));
+      const int g = choose_stream_k_grid(p, 132, 2, 3350);
+      const int64_t units = int64_t(p.batch) * p.num_kv_heads;
+      if (4 * (132 / units * units) < 3 * 132) continue;  // no multiple of U in [99, 132]: not this rule
+      INFO("b=" << p.batch << " kv=" << kv << " len=" << p.seq_lens[0] << " G=" << g);
+      REQUIRE(g % units == 0);
+      REQUIRE(4 * g >= 3 * 132);
+      const Plan plan = make_plan(p, Policy::stream_k, g);
+      const Schedule s = plan.view();
+      const int64_t unit_tiles = p.tiles_of(0);
+      for (int c = 0; c < g; ++c) {
+        const TileRange r = s.cta_range(c);
+        const int64_t b = r.begin, e = r.end;
+        REQUIRE(b / unit_tiles == (e - 1) / unit_tiles);
+        REQUIRE(std::abs((e - b) - unit_tiles * units / g) <= 1);
+      }
+    }
+  }
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
   // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues
