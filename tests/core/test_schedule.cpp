@@ -641,6 +641,15 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
       }
     }
   }
+  // one MQA unit by the cost model (H200-like card, whole groups): no grid whose row needs a second
+  // round of the merge kernel's loads (more than 128 partials at d128; step 65), and the
+  // contributor count of even pieces is exact, so 132 CTAs lose to fewer
+  for (const int len : {50000, 68000, 77777, 100000}) {
+    const int g = choose_stream_k_grid(make_uniform(1, 32, 1, 128, len), 132, 2, 4800);
+    INFO("len=" << len << " G=" << g);
+    REQUIRE(g <= KernelShape::merge_round(128));
+    REQUIRE(4 * g >= 3 * 132);
+  }
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
   // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues

@@ -220,7 +220,8 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
   const double per_contributor = kContribCost + p.group_size() / 64.0;
   auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
-    if (large_partials) return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n);  // merge kernel: a row per CTA
+    if (large_partials)  // merge kernel: a row per CTA, a round trip (about a tile) per round of its loads
+      return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n) + double((n - 1) / KernelShape::merge_round(p.head_dim));
     const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes(p));
     return f == 0 ? per_contributor * double(n) : kSplitCost + per_contributor * double(f + (n + f - 1) / f);
   };
@@ -231,7 +232,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
     const int64_t per_sm = (g + num_sms - 1) / num_sms;
     const double starved = std::max(1.0, kInflightNeed / (double(per_sm) * inflight));
     const double longest = double((total + g - 1) / g * per_sm) * starved;
-    if (aligned(g)) return double(longest) + (g > units ? kSplitCost + merge_cost(g / units) : 0.0);
+    if (even_pieces(g)) return double(longest) + (g > units ? kSplitCost + merge_cost(g / units) : 0.0);
     const int64_t shortest = std::max<int64_t>(1, total / g);
     return double(longest) + kSplitCost + merge_cost(most_contributors(max_unit, shortest));
   };

@@ -332,8 +332,9 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
 /// the merge on the critical path), plus, per partial the most-split unit's merge reads (all of
 /// them, or F + n/F through a merge tree, which also pays a second kSplitCost), kContribCost
-/// and the partial's read (group/64 of a tile). Multiples of the unit count that cut uniform
-/// units evenly are costed exactly (no partial at all for G = units).
+/// and the partial's read (group/64 of a tile); the merge kernel's rows pay about a tile for each
+/// round of loads past the first (KernelShape::merge_round; step 65). Multiples of the unit count
+/// that cut uniform units evenly are costed exactly: G / U partials a unit, none for G = U.
 /// The constants come from H100/H200 measurements (bench/NOTES.md). With `row_split` blocks only
 /// multiples of it, so blocks pair up as neighbouring thread blocks (cta_of_block).
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0, int row_split = 1);
