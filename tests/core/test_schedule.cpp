@@ -650,6 +650,21 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
     REQUIRE(g <= KernelShape::merge_round(128));
     REQUIRE(4 * g >= 3 * 132);
   }
+  // a quarter to all of the SMs' worth of short uniform d128 units: one whole unit a CTA, no merge
+  // kernel (step 66); the limits: 8 tiles from a quarter of the SMs, 16 from half, then 128 on an
+  // H100-like card and 64 from 70% of the SMs on an H200-like one
+  for (const double gbps : {3350.0, 4800.0}) {
+    INFO("peak " << gbps << " GB/s");
+    REQUIRE(choose_stream_k_grid(make_uniform(3, 16, 16, 128, 512), 132, 2, gbps) == 48);
+    REQUIRE(choose_stream_k_grid(make_uniform(3, 16, 16, 128, 1024), 132, 2, gbps) != 48);
+    REQUIRE(choose_stream_k_grid(make_uniform(6, 16, 16, 128, 1024), 132, 2, gbps) == 96);
+    REQUIRE(choose_stream_k_grid(make_uniform(12, 32, 8, 128, 4096), 132, 2, gbps) == 96);
+    REQUIRE(choose_stream_k_grid(make_uniform(3, 32, 32, 128, 16384), 132, 2, gbps) != 96);
+    REQUIRE(choose_stream_k_grid(make_uniform(2, 16, 16, 128, 512), 132, 2, gbps) != 32);  // under a quarter
+    REQUIRE(choose_stream_k_grid(make_uniform(6, 16, 16, 64, 1024), 132, 3, gbps) != 96);  // d128 only (measured)
+  }
+  REQUIRE(choose_stream_k_grid(make_uniform(5, 16, 16, 128, 8192), 132, 2, 3350) == 80);
+  REQUIRE(choose_stream_k_grid(make_uniform(5, 16, 16, 128, 2048), 132, 2, 4800) != 80);
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
   // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues

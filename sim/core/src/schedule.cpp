@@ -165,6 +165,24 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
   return plan;
 }
 
+namespace {
+/// Longest unit (tiles) that runs faster whole, one unit a CTA with no partial and no merge kernel,
+/// than split, for a uniform d128 contiguous batch of `units` units on `num_sms` SMs: the merge
+/// kernel's launch and tail (about 3 us) outweigh shorter streams while the units keep at least a
+/// quarter of the SMs busy. Measured limits (bench/NOTES.md step 66, grid sweeps of 40-112 units
+/// of 4-1024 tiles): 8 tiles from a quarter of the SMs (H100 b3 MHA 16/16 512: 9.2 us against
+/// 11.1; H200 9.0 against 10.4), 16 from half (b6 MHA 16/16 1024: H100 20.3 against 24.3, H200
+/// 16.0 against 18.8); where those units saturate DRAM (H100, <= 30 GB/s an SM) 128 (b5 MHA 16/16
+/// 8192: 110.8 against 118.1), on faster cards 64 from 70% of the SMs (H200 b6 4096: 50.8 against
+/// 53.4; at 80 units and 32 tiles split won, 26.5 against 27.1).
+int64_t whole_unit_limit(int64_t units, int num_sms, bool slow_sms) {
+  if (units > num_sms || 4 * units < num_sms) return 0;
+  if (2 * units < num_sms) return 8;
+  if (slow_sms) return 128;
+  return 10 * units >= 7 * int64_t(num_sms) ? 64 : 16;
+}
+}  // namespace
+
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps, int row_split) {
   validate(problem);
   const Problem p = rows_view(problem, row_split);
@@ -213,6 +231,10 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   const bool page_boxes = tensor_loads && KernelShape::uses_page_windows(p.kv_page_size);  // several boxes a tile
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
+  const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  if (peak_gbps > 0 && uniform && p.head_dim == 128 && p.kv_page_size == 0 && units % row_split == 0 &&
+      max_unit <= whole_unit_limit(units, num_sms, slow_sms))
+    return static_cast<int>(units);
   if (equal_pieces_rule && uniform)
     for (const auto& pieces : {std::function<bool(int64_t)>(whole_pieces), std::function<bool(int64_t)>(even_pieces)})
       for (int64_t g = top; 4 * g >= 3 * top; --g)
