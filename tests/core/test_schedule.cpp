@@ -665,6 +665,15 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   }
   REQUIRE(choose_stream_k_grid(make_uniform(5, 16, 16, 128, 8192), 132, 2, 3350) == 80);
   REQUIRE(choose_stream_k_grid(make_uniform(5, 16, 16, 128, 2048), 132, 2, 4800) != 80);
+  // step 67: the merge kernel reads a row's partials in parallel, so two short units split one tile a
+  // CTA (b1 GQA 16/2 at 1665 tokens, 27 tiles a unit: 6.6 us against 7.3 at two tiles a CTA);
+  // ragged batches keep the serial price (b2 GQA 40/8 of 3837 and 4986 tokens lost 13% on 264 CTAs)
+  for (const double gbps : {3350.0, 4800.0}) {
+    REQUIRE(choose_stream_k_grid(make_uniform(1, 16, 2, 128, 1665), 132, 2, gbps) >= 54);
+    Problem two = make_uniform(2, 40, 8, 128, 0);
+    two.seq_lens = {3837, 4986};
+    REQUIRE(choose_stream_k_grid(two, 132, 2, gbps) <= 132);
+  }
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
   // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues

@@ -239,11 +239,16 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
     for (const auto& pieces : {std::function<bool(int64_t)>(whole_pieces), std::function<bool(int64_t)>(even_pieces)})
       for (int64_t g = top; 4 * g >= 3 * top; --g)
         if (g % row_split == 0 && pieces(g) && merges_allow(g)) return static_cast<int>(g);
-  // a partial is 4 * group * D bytes against a tile's 256 * D: its merge read costs group/64 tiles
+  // The merge kernel (every plan's default merge) reads a row's partials in parallel, a round trip
+  // (about a tile) per round of its loads past the first; large partials pay its launch and tail as
+  // well (step 65). Ragged batches keep the in-kernel merge's price, a partial's read (group/64 of a
+  // tile) after another: priced like uniform ones, b2 GQA 40/8 of 3837 and 4986 tokens moved from
+  // 132 to 264 CTAs and lost 13% (H100, step 67), their contributor counts being loose bounds.
   const double per_contributor = kContribCost + p.group_size() / 64.0;
-  auto merge_cost = [&](int64_t n) {  // a second merge level costs another count and merge
-    if (large_partials)  // merge kernel: a row per CTA, a round trip (about a tile) per round of its loads
-      return kSplitCost + (kContribCost + 1.0 / 64.0) * double(n) + double((n - 1) / KernelShape::merge_round(p.head_dim));
+  auto merge_cost = [&](int64_t n) {
+    if (large_partials || uniform)
+      return (large_partials ? kSplitCost : 0.0) + (kContribCost + 1.0 / 64.0) * double(n) +
+             double((n - 1) / KernelShape::merge_round(p.head_dim));
     const int f = choose_merge_fanin(static_cast<int>(n), partial_bytes(p));
     return f == 0 ? per_contributor * double(n) : kSplitCost + per_contributor * double(f + (n + f - 1) / f);
   };

@@ -324,16 +324,19 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// (37 GB/s per SM), where with cp.async one CTA's 64 KB in flight had not covered the latency
 /// at large sizes (bench/NOTES.md steps 18, 26). Head dim 64 (half the bytes a stage) and paged
 /// caches whose tiles span several pages take two per SM that way, in [3/2 num_sms, 2 num_sms]
-/// (step 30). Where no G of the window cuts every unit exactly, the largest that the unit count
+/// (step 30). Before that rule, uniform d128 contiguous batches of a quarter to all of the SMs'
+/// worth of short units take G = units, one whole unit a CTA without the merge kernel (step 66).
+/// Where no G of the window cuts every unit exactly, the largest that the unit count
 /// divides: even CTA ranges then cut every unit at the same offsets, pieces differing by at most a
 /// tile (step 64: b1 MHA 100000 tokens 537 -> 520 us on H100, 375 -> 364 on H200). Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
-/// the merge on the critical path), plus, per partial the most-split unit's merge reads (all of
-/// them, or F + n/F through a merge tree, which also pays a second kSplitCost), kContribCost
-/// and the partial's read (group/64 of a tile); the merge kernel's rows pay about a tile for each
-/// round of loads past the first (KernelShape::merge_round; step 65). Multiples of the unit count
+/// the merge on the critical path), plus the most-split unit's merge: for uniform batches and large
+/// partials the merge kernel's, kContribCost + 1/64 of a tile a partial and about a tile for each
+/// round of its loads past the first (KernelShape::merge_round; steps 65, 67), large partials paying
+/// a second kSplitCost; for ragged batches of small partials the serial reads of the in-kernel merge
+/// (kContribCost + group/64 a partial, or F + n/F of them through a tree). Multiples of the unit count
 /// that cut uniform units evenly are costed exactly: G / U partials a unit, none for G = U.
 /// The constants come from H100/H200 measurements (bench/NOTES.md). With `row_split` blocks only
 /// multiples of it, so blocks pair up as neighbouring thread blocks (cta_of_block).
