@@ -1,4 +1,3 @@
-#include <functional>
 #include "lean/schedule.hpp"
 
 #include "lean/kernel_shape.hpp"
@@ -225,20 +224,23 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   // the rule applies where one CTA per SM was measured to win: at most kOnePerSmGbps per SM, tensor
   // loads, or a paged cache (H200 by cp.async, step 43: d64 page 16 246.0 us at G=256 against 250.8
   // at 396; d256 page 16 271.0 at 128 against 276.5 at 132)
-  const bool equal_pieces_rule = peak_gbps > 0 && (peak_gbps <= kOnePerSmGbps * num_sms || tensor_loads || p.kv_page_size > 0);
+  const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  const bool equal_pieces_rule = peak_gbps > 0 && (slow_sms || tensor_loads || p.kv_page_size > 0);
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
   const bool page_boxes = tensor_loads && KernelShape::uses_page_windows(p.kv_page_size);  // several boxes a tile
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
-  const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
-  if (peak_gbps > 0 && uniform && p.head_dim == 128 && p.kv_page_size == 0 && units % row_split == 0 &&
-      max_unit <= whole_unit_limit(units, num_sms, slow_sms))
-    return static_cast<int>(units);
+  if (peak_gbps > 0 && uniform && p.head_dim == 128 && p.kv_page_size == 0 && max_unit <= whole_unit_limit(units, num_sms, slow_sms))
+    return static_cast<int>(units);  // a multiple of row_split: the rows view has row_split units a KV head
+  auto largest_in_window = [&](auto pieces) -> int64_t {
+    for (int64_t g = top; 4 * g >= 3 * top; --g)
+      if (g % row_split == 0 && pieces(g) && merges_allow(g)) return g;
+    return 0;
+  };
   if (equal_pieces_rule && uniform)
-    for (const auto& pieces : {std::function<bool(int64_t)>(whole_pieces), std::function<bool(int64_t)>(even_pieces)})
-      for (int64_t g = top; 4 * g >= 3 * top; --g)
-        if (g % row_split == 0 && pieces(g) && merges_allow(g)) return static_cast<int>(g);
+    for (const int64_t g : {largest_in_window(whole_pieces), largest_in_window(even_pieces)})
+      if (g > 0) return static_cast<int>(g);
   // The merge kernel (every plan's default merge) reads a row's partials in parallel, a round trip
   // (about a tile) per round of its loads past the first; large partials pay its launch and tail as
   // well (step 65). Ragged batches keep the in-kernel merge's price, a partial's read (group/64 of a
