@@ -183,6 +183,8 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   o << fmt::format("  bandwidth floor: {:.1f} MB of K/V / {:.0f} GB/s = {:.1f} us (+{:.1f} us launch)\n", p.kv_bytes() / 1e6,
                    m.mem_gbps, floor_us, m.launch_us);
   if (!rows_line.empty()) o << "  stream-k rows: " << rows_line << "\n";
+  const GridChoice grid_rule = choose_stream_k_grid_rule(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split);
+  o << fmt::format("  stream-k grid: {} CTAs, {}\n", grid_rule.grid, to_string(grid_rule.rule));
   struct Option { const char* name; Policy pol; int grid; };
   double best = 1e300;
   std::string best_name;

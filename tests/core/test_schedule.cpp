@@ -674,6 +674,17 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
     two.seq_lens = {3837, 4986};
     REQUIRE(choose_stream_k_grid(two, 132, 2, gbps) <= 132);
   }
+  // the rule that chose each grid, as `lean plan --explain` names it, and the same grid
+  const std::vector<std::pair<Problem, GridRule>> rules = {{make_uniform(6, 16, 16, 128, 1124), GridRule::whole_units},
+                                                           {make_uniform(1, 32, 32, 128, 65536), GridRule::equal_pieces},
+                                                           {make_uniform(1, 32, 32, 128, 100000), GridRule::even_pieces},
+                                                           {make_uniform(1, 16, 2, 128, 1665), GridRule::cost_model}};
+  for (const auto& [problem, rule] : rules) {
+    const GridChoice c = choose_stream_k_grid_rule(problem, 132, 2, 3350);
+    REQUIRE(c.rule == rule);
+    REQUIRE(c.grid == choose_stream_k_grid(problem, 132, 2, 3350));
+    REQUIRE(std::string(to_string(c.rule)).size() > 10);
+  }
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
   // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues

@@ -183,13 +183,27 @@ int64_t whole_unit_limit(int64_t units, int num_sms, bool slow_sms) {
 }  // namespace
 
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps, int row_split) {
+  return choose_stream_k_grid_rule(problem, num_sms, ctas_per_sm, peak_gbps, row_split).grid;
+}
+
+const char* to_string(GridRule rule) {
+  switch (rule) {
+    case GridRule::whole_units: return "one whole unit a CTA: short units, no partials and no merge kernel";
+    case GridRule::equal_pieces: return "one CTA an SM (two at head dim 64 or for several page boxes a tile), units in equal pieces or whole";
+    case GridRule::even_pieces: return "one CTA an SM (two at head dim 64 or for several page boxes a tile), units cut alike, pieces within a tile";
+    case GridRule::cost_model: return "the cost model's least cost (the busiest SM's tiles plus the merge)";
+  }
+  return "?";
+}
+
+GridChoice choose_stream_k_grid_rule(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps, int row_split) {
   validate(problem);
   const Problem p = rows_view(problem, row_split);
   if (num_sms < 1 || ctas_per_sm < 1)
     throw Error("num_sms and ctas_per_sm must be >= 1, got " + std::to_string(num_sms) + " and " + std::to_string(ctas_per_sm));
   const int slots = num_sms * ctas_per_sm;
   const int64_t total = p.total_tiles(), units = int64_t(p.batch) * p.num_kv_heads;
-  if (total == 0) return 1;
+  if (total == 0) return {1, GridRule::cost_model};
   const int64_t max_unit = p.max_tiles();
   const bool uniform = [&] {
     for (int b = 0; b < p.batch; ++b)
@@ -232,15 +246,16 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
   if (peak_gbps > 0 && uniform && p.head_dim == 128 && p.kv_page_size == 0 && max_unit <= whole_unit_limit(units, num_sms, slow_sms))
-    return static_cast<int>(units);  // a multiple of row_split: the rows view has row_split units a KV head
+    return {static_cast<int>(units), GridRule::whole_units};  // a multiple of row_split: row_split units a KV head
   auto largest_in_window = [&](auto pieces) -> int64_t {
     for (int64_t g = top; 4 * g >= 3 * top; --g)
       if (g % row_split == 0 && pieces(g) && merges_allow(g)) return g;
     return 0;
   };
-  if (equal_pieces_rule && uniform)
-    for (const int64_t g : {largest_in_window(whole_pieces), largest_in_window(even_pieces)})
-      if (g > 0) return static_cast<int>(g);
+  if (equal_pieces_rule && uniform) {
+    if (const int64_t g = largest_in_window(whole_pieces)) return {static_cast<int>(g), GridRule::equal_pieces};
+    if (const int64_t g = largest_in_window(even_pieces)) return {static_cast<int>(g), GridRule::even_pieces};
+  }
   // The merge kernel (every plan's default merge) reads a row's partials in parallel, a round trip
   // (about a tile) per round of its loads past the first; large partials pay its launch and tail as
   // well (step 65). Ragged batches keep the in-kernel merge's price, a partial's read (group/64 of a
@@ -274,7 +289,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
   };
   for (int64_t g = 1; g <= slots; ++g) consider(g);
   for (int64_t k = 1; units * k <= slots; ++k) consider(units * k);
-  return static_cast<int>(best);
+  return {static_cast<int>(best), GridRule::cost_model};
 }
 
 int choose_row_split(const Problem& p, int grid, int num_sms, double peak_gbps) {

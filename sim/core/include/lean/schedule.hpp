@@ -341,6 +341,15 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// The constants come from H100/H200 measurements (bench/NOTES.md). With `row_split` blocks only
 /// multiples of it, so blocks pair up as neighbouring thread blocks (cta_of_block).
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0, int row_split = 1);
+/// Which of choose_stream_k_grid's rules chose its grid, for `lean plan --explain`.
+enum class GridRule : uint8_t { whole_units, equal_pieces, even_pieces, cost_model };
+const char* to_string(GridRule rule);
+struct GridChoice {
+  int grid;
+  GridRule rule;
+};
+/// choose_stream_k_grid's grid and the rule that chose it.
+GridChoice choose_stream_k_grid_rule(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0, int row_split = 1);
 /// Row blocks per KV head for stream-K, given `grid`, the grid chosen for whole groups. A group
 /// spanning several 16-row tensor-core tiles is cut where `grid` leaves over a quarter of the SMs
 /// idle (MQA 32/1 at 16k: G = 64), and, for one unit (batch 1, one KV head), where `grid` is one
