@@ -662,6 +662,8 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
     REQUIRE(choose_stream_k_grid(make_uniform(3, 32, 32, 128, 16384), 132, 2, gbps) != 96);
     REQUIRE(choose_stream_k_grid(make_uniform(2, 16, 16, 128, 512), 132, 2, gbps) != 32);  // under a quarter
     REQUIRE(choose_stream_k_grid(make_uniform(6, 16, 16, 64, 1024), 132, 3, gbps) != 96);  // d128 only (measured)
+    REQUIRE(choose_stream_k_grid_rule(make_uniform(96, 32, 1, 128, 4096), 132, 2, gbps).rule != GridRule::whole_units);  // groups of one m-tile only
+    REQUIRE(choose_stream_k_grid_rule(make_uniform(48, 32, 1, 128, 512), 132, 2, gbps, 2).rule != GridRule::whole_units);  // nor row blocks
   }
   REQUIRE(choose_stream_k_grid(make_uniform(5, 16, 16, 128, 8192), 132, 2, 3350) == 80);
   REQUIRE(choose_stream_k_grid(make_uniform(5, 16, 16, 128, 2048), 132, 2, 4800) != 80);

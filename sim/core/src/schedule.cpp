@@ -245,8 +245,10 @@ GridChoice choose_stream_k_grid_rule(const Problem& problem, int num_sms, int ct
   const bool page_boxes = tensor_loads && KernelShape::uses_page_windows(p.kv_page_size);  // several boxes a tile
   const int64_t per_sm = p.head_dim < 128 || page_boxes ? 2 : 1;
   const int64_t top = std::min<int64_t>(per_sm * num_sms, slots);  // shared memory may allow fewer CTAs an SM
-  if (peak_gbps > 0 && uniform && p.head_dim == 128 && p.kv_page_size == 0 && max_unit <= whole_unit_limit(units, num_sms, slow_sms))
-    return {static_cast<int>(units), GridRule::whole_units};  // a multiple of row_split: row_split units a KV head
+  // measured for groups of one 16-row tile (MHA, GQA 32/8) in whole groups: not for MQA-like groups or row blocks
+  if (peak_gbps > 0 && uniform && p.head_dim == 128 && p.kv_page_size == 0 && p.group_size() <= 16 && row_split == 1 &&
+      max_unit <= whole_unit_limit(units, num_sms, slow_sms))
+    return {static_cast<int>(units), GridRule::whole_units};
   auto largest_in_window = [&](auto pieces) -> int64_t {
     for (int64_t g = top; 4 * g >= 3 * top; --g)
       if (g % row_split == 0 && pieces(g) && merges_allow(g)) return g;

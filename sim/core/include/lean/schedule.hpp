@@ -325,7 +325,8 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// at large sizes (bench/NOTES.md steps 18, 26). Head dim 64 (half the bytes a stage) and paged
 /// caches whose tiles span several pages take two per SM that way, in [3/2 num_sms, 2 num_sms]
 /// (step 30). Before that rule, uniform d128 contiguous batches of a quarter to all of the SMs'
-/// worth of short units take G = units, one whole unit a CTA without the merge kernel (step 66).
+/// worth of short units, groups of up to 16 query heads, take G = units, one whole unit a CTA
+/// without the merge kernel (step 66).
 /// Where no G of the window cuts every unit exactly, the largest that the unit count
 /// divides: even CTA ranges then cut every unit at the same offsets, pieces differing by at most a
 /// tile (step 64: b1 MHA 100000 tokens 537 -> 520 us on H100, 375 -> 364 on H200). Otherwise the G in
