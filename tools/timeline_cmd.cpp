@@ -162,18 +162,19 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   const int slots = m.num_sms * m.ctas_per_sm;
   // the launcher's choices (cuda/src/launcher.cu): the grid, a row split (choose_row_split), the
   // grid for that, and whole groups again where its blocks would not share L2
-  const int whole_grid = choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps), fs = fa2_num_splits(p, slots);
+  const GridChoice whole = choose_stream_k_grid_rule(p, m.num_sms, m.ctas_per_sm, m.mem_gbps);
+  const int whole_grid = whole.grid, fs = fa2_num_splits(p, slots);
   int row_split = choose_row_split(p, whole_grid, m.num_sms, m.mem_gbps);
-  int sk_grid = row_split > 1 ? choose_stream_k_grid(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole_grid;
+  GridChoice chosen = row_split > 1 ? choose_stream_k_grid_rule(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole;
   std::string rows_line;
-  if (row_split > 1 && !blocks_share_l2(p, sk_grid, row_split)) {
+  if (row_split > 1 && !blocks_share_l2(p, chosen.grid, row_split)) {
     rows_line = fmt::format("whole groups: {} blocks on {} CTAs would read each tile at other places of their CTAs' ranges, "
                             "and {:.1f} MB of K/V a KV head is past the {:.0f} MB that blocks out of step share in L2",
-                            row_split, sk_grid, p.unit_kv_bytes() / 1e6, kL2ShareBytes / 1e6);
-    row_split = 1, sk_grid = whole_grid;
+                            row_split, chosen.grid, p.unit_kv_bytes() / 1e6, kL2ShareBytes / 1e6);
+    row_split = 1, chosen = whole;
   } else if (row_split > 1) {
     rows_line = fmt::format("{} blocks of {} query heads a KV head on {} CTAs ({}), sharing K/V in L2", row_split,
-                            p.group_size() / row_split, sk_grid, blocks_in_step(p, sk_grid, row_split) ? "in step" : "out of step, a small KV head");
+                            p.group_size() / row_split, chosen.grid, blocks_in_step(p, chosen.grid, row_split) ? "in step" : "out of step, a small KV head");
   } else if (p.group_size() > 16) {
     rows_line = fmt::format("whole groups of {} query heads on {} CTAs", p.group_size(), whole_grid);
   }
@@ -183,12 +184,11 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   o << fmt::format("  bandwidth floor: {:.1f} MB of K/V / {:.0f} GB/s = {:.1f} us (+{:.1f} us launch)\n", p.kv_bytes() / 1e6,
                    m.mem_gbps, floor_us, m.launch_us);
   if (!rows_line.empty()) o << "  stream-k rows: " << rows_line << "\n";
-  const GridChoice grid_rule = choose_stream_k_grid_rule(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split);
-  o << fmt::format("  stream-k grid: {} CTAs, {}\n", grid_rule.grid, to_string(grid_rule.rule));
+  o << fmt::format("  stream-k grid: {} CTAs, {}\n", chosen.grid, to_string(chosen.rule));
   struct Option { const char* name; Policy pol; int grid; };
   double best = 1e300;
   std::string best_name;
-  for (const Option& opt : {Option{"stream-k", Policy::stream_k, sk_grid}, Option{"fixed-split", Policy::fixed_split, fs},
+  for (const Option& opt : {Option{"stream-k", Policy::stream_k, chosen.grid}, Option{"fixed-split", Policy::fixed_split, fs},
                             Option{"no-split", Policy::no_split, 1}}) {
     const Plan plan = make_plan(p, opt.pol, opt.grid, kAutoMerge, opt.pol == Policy::stream_k ? row_split : 1);
     const Schedule s = plan.view();

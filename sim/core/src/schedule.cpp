@@ -165,6 +165,9 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
 }
 
 namespace {
+/// Cards of at most kOnePerSmGbps peak bandwidth an SM (the H100; 0: unknown, not slow).
+bool slow_sms_card(double peak_gbps, int num_sms) { return peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms; }
+
 /// Longest unit (tiles) that runs faster whole, one unit a CTA with no partial and no merge kernel,
 /// than split, for a uniform d128 contiguous batch of `units` units on `num_sms` SMs: the merge
 /// kernel's launch and tail (about 3 us) outweigh shorter streams while the units keep at least a
@@ -238,7 +241,7 @@ GridChoice choose_stream_k_grid_rule(const Problem& problem, int num_sms, int ct
   // the rule applies where one CTA per SM was measured to win: at most kOnePerSmGbps per SM, tensor
   // loads, or a paged cache (H200 by cp.async, step 43: d64 page 16 246.0 us at G=256 against 250.8
   // at 396; d256 page 16 271.0 at 128 against 276.5 at 132)
-  const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  const bool slow_sms = slow_sms_card(peak_gbps, num_sms);
   const bool equal_pieces_rule = peak_gbps > 0 && (slow_sms || tensor_loads || p.kv_page_size > 0);
   const bool large_partials = partial_bytes(p) >= kLargePartialBytes;
   auto merges_allow = [&](int64_t g) { return p.group_size() <= 16 || (large_partials && total / g >= 16); };
@@ -300,7 +303,7 @@ int choose_row_split(const Problem& p, int grid, int num_sms, double peak_gbps) 
   if (blocks16 < 2 || grid < 1) return 1;
   const bool idle_sms = 4 * grid < 3 * num_sms;
   const int64_t tiles_per_cta = (p.total_tiles() + grid - 1) / grid;
-  const bool slow_sms = peak_gbps > 0 && peak_gbps <= kOnePerSmGbps * num_sms;
+  const bool slow_sms = slow_sms_card(peak_gbps, num_sms);
   const bool one_unit = int64_t(p.batch) * p.num_kv_heads == 1;  // every CTA's partial merges into it
   const int short_tiles = !one_unit || peak_gbps <= 0 ? 0 : slow_sms ? kShortStreamTiles : kOneUnitShortTiles;
   const bool short_streams = grid <= num_sms && tiles_per_cta <= short_tiles;
