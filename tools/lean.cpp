@@ -98,7 +98,8 @@ void write_text(const std::string& path, const std::string& text) {
 /// Replays a spec and checks it against the naive reference; returns the worst O error.
 double replay_and_report(const CaseSpec& spec, int row_split) {
   const sim::GeneratedInputs in(spec.problem, spec.seed, spec.mode);
-  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split, kAutoPad, spec.ranges);
+  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge,
+                              row_split > 0 ? row_split : min_row_split(spec.problem), kAutoPad, spec.ranges);
   auto t0 = std::chrono::steady_clock::now();
   const sim::Replay r = sim::replay(in, plan.view(), false, progress_printer("replay"));
   const double t_replay = seconds_since(t0);
@@ -148,17 +149,17 @@ int main(int argc, char** argv) {
   pf_plan.add(plan);
   plan->add_option("--rows", rows, "rows of the CTA and unit tables to print")->capture_default_str();
   plan->add_option("--svg", svg_path, "write the partition picture here");
-  int row_split = 1;
-  const char* row_split_help = "units per KV head: its query heads cut into this many blocks (divides the group; "
-                               "the launcher splits into 16-row blocks where whole groups leave SMs idle)";
-  plan->add_option("--row-split", row_split, row_split_help)->check(CLI::PositiveNumber)->capture_default_str();
+  int row_split = 0;
+  const char* row_split_help = "units per KV head: its query heads cut into this many blocks (divides the group; 0: the "
+                               "fewest the kernel holds, min_row_split; the launcher also splits where whole groups leave SMs idle)";
+  plan->add_option("--row-split", row_split, row_split_help)->check(CLI::NonNegativeNumber)->capture_default_str();
   std::string explain_preset;
   plan->add_option("--explain", explain_preset, "card preset (sim/presets/*.json): why stream-K wins or loses here")
       ->check(CLI::ExistingFile);
 
   auto* rep = app.add_subcommand("replay", "replay a schedule in float64 and report its error against naive attention");
   pf_replay.add(rep);
-  rep->add_option("--row-split", row_split, row_split_help)->check(CLI::PositiveNumber)->capture_default_str();
+  rep->add_option("--row-split", row_split, row_split_help)->check(CLI::NonNegativeNumber)->capture_default_str();
 
   auto* gold = app.add_subcommand("golden", "write, check or list HDF5 golden vectors");
   gold->require_subcommand(1);
@@ -217,7 +218,8 @@ int main(int argc, char** argv) {
     if (*plan) {
       const CaseSpec spec = pf_plan.spec();
       const auto t0 = std::chrono::steady_clock::now();
-      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split, kAutoPad, spec.ranges);
+      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge,
+                               row_split > 0 ? row_split : min_row_split(spec.problem), kAutoPad, spec.ranges);
       const double us = seconds_since(t0) * 1e6;
       fmt::print("{}  (planned in {:.1f} us)\n", describe(spec.problem), us);
       print_plan_table(p.view(), spec.problem.head_dim, rows);
@@ -295,7 +297,7 @@ int main(int argc, char** argv) {
       const std::string svg = (fs::path(demo_dir) / "plan.svg").string();
       write_text(svg, tools::plan_svg(p.view(), describe(spec.problem)));
       fmt::print("\nwrote {}\n\n== float64 replay\n", svg);
-      const double err = replay_and_report(spec, 1);
+      const double err = replay_and_report(spec, 0);
       const std::string h5 = (fs::path(demo_dir) / "demo.h5").string();
       golden::write(h5, golden::make_case("demo", spec.problem, spec.seed, spec.mode, spec.policy, spec.resolved_grid(), true));
       fmt::print("\n== golden file\nwrote {}\n", h5);

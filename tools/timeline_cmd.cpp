@@ -159,38 +159,41 @@ std::string timeline_holdout(const std::vector<sim::Measurement>& rows, const si
 
 std::string explain(const Problem& p, const sim::Machine& m) {
   std::ostringstream o;
-  const int slots = m.num_sms * m.ctas_per_sm;
-  // the launcher's choices (cuda/src/launcher.cu): the grid, a row split (choose_row_split), the
-  // grid for that, and whole groups again where its blocks would not share L2
-  const GridChoice whole = choose_stream_k_grid_rule(p, m.num_sms, m.ctas_per_sm, m.mem_gbps);
-  const int whole_grid = whole.grid, fs = fa2_num_splits(p, slots);
-  int row_split = choose_row_split(p, whole_grid, m.num_sms, m.mem_gbps);
-  GridChoice chosen = row_split > 1 ? choose_stream_k_grid_rule(p, m.num_sms, m.ctas_per_sm, m.mem_gbps, row_split) : whole;
+  // the launcher's choices (cuda/src/launcher.cu) from the preset's occupancy
+  const Occupancy occupancy = Occupancy::estimate(p.head_dim, m.ctas_per_sm);
+  const LaunchShape sk = choose_launch_shape(p, Policy::stream_k, m.num_sms, occupancy, m.mem_gbps);
+  const LaunchShape fs = choose_launch_shape(p, Policy::fixed_split, m.num_sms, occupancy, m.mem_gbps);
+  const int slots = m.num_sms * occupancy.of_rows(p.group_size() / sk.row_split);
   std::string rows_line;
-  if (row_split > 1 && !blocks_share_l2(p, chosen.grid, row_split)) {
-    rows_line = fmt::format("whole groups: {} blocks on {} CTAs would read each tile at other places of their CTAs' ranges, "
+  if (sk.l2_rejected_split > 1) {
+    rows_line = fmt::format("{}: {} blocks on {} CTAs would read each tile at other places of their CTAs' ranges, "
                             "and {:.1f} MB of K/V a KV head is past the {:.0f} MB that blocks out of step share in L2",
-                            row_split, chosen.grid, p.unit_kv_bytes() / 1e6, kL2ShareBytes / 1e6);
-    row_split = 1, chosen = whole;
-  } else if (row_split > 1) {
-    rows_line = fmt::format("{} blocks of {} query heads a KV head on {} CTAs ({}), sharing K/V in L2", row_split,
-                            p.group_size() / row_split, chosen.grid, blocks_in_step(p, chosen.grid, row_split) ? "in step" : "out of step, a small KV head");
+                            sk.row_split > 1 ? fmt::format("{} blocks of {} query heads", sk.row_split, p.group_size() / sk.row_split)
+                                             : std::string("whole groups"),
+                            sk.l2_rejected_split, sk.l2_rejected_grid, p.unit_kv_bytes() / 1e6, kL2ShareBytes / 1e6);
+  } else if (sk.row_split > 1) {
+    const std::string why = sk.rows != RowsRule::blocks ? to_string(sk.rows)
+                            : blocks_in_step(p, sk.grid.grid, sk.row_split) ? "in step, sharing K/V in L2"
+                                                                             : "out of step, a small KV head shared in L2";
+    rows_line = fmt::format("{} blocks of {} query heads a KV head on {} CTAs ({})", sk.row_split, p.group_size() / sk.row_split,
+                            sk.grid.grid, why);
   } else if (p.group_size() > 16) {
-    rows_line = fmt::format("whole groups of {} query heads on {} CTAs", p.group_size(), whole_grid);
+    rows_line = fmt::format("whole groups of {} query heads on {} CTAs", p.group_size(), sk.grid.grid);
   }
-  o << fmt::format("{} on {} ({} SMs x {} CTAs; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name, m.num_sms,
-                   m.ctas_per_sm, m.mem_gbps, m.sm_gbps);
+  o << fmt::format("{} on {} ({} SMs x {} CTAs of the stream-K kernel; {:.0f} GB/s memory, {:.0f} GB/s per SM)\n", describe(p), m.name,
+                   m.num_sms, slots / m.num_sms, m.mem_gbps, m.sm_gbps);
   const double floor_us = p.kv_bytes() / (m.mem_gbps * 1e3);
   o << fmt::format("  bandwidth floor: {:.1f} MB of K/V / {:.0f} GB/s = {:.1f} us (+{:.1f} us launch)\n", p.kv_bytes() / 1e6,
                    m.mem_gbps, floor_us, m.launch_us);
   if (!rows_line.empty()) o << "  stream-k rows: " << rows_line << "\n";
-  o << fmt::format("  stream-k grid: {} CTAs, {}\n", chosen.grid, to_string(chosen.rule));
-  struct Option { const char* name; Policy pol; int grid; };
+  o << fmt::format("  stream-k grid: {} CTAs, {}\n", sk.grid.grid, to_string(sk.grid.rule));
+  struct Option { const char* name; Policy pol; int grid, row_split; };
   double best = 1e300;
   std::string best_name;
-  for (const Option& opt : {Option{"stream-k", Policy::stream_k, chosen.grid}, Option{"fixed-split", Policy::fixed_split, fs},
-                            Option{"no-split", Policy::no_split, 1}}) {
-    const Plan plan = make_plan(p, opt.pol, opt.grid, kAutoMerge, opt.pol == Policy::stream_k ? row_split : 1);
+  for (const Option& opt : {Option{"stream-k", Policy::stream_k, sk.grid.grid, sk.row_split},
+                            Option{"fixed-split", Policy::fixed_split, fs.grid.grid, fs.row_split},
+                            Option{"no-split", Policy::no_split, 1, fs.row_split}}) {
+    const Plan plan = make_plan(p, opt.pol, opt.grid, kAutoMerge, opt.row_split);
     const Schedule s = plan.view();
     const sim::Timeline tl = sim::model_timeline(p, s, m);
     int32_t max_tiles = 0;

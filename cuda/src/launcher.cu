@@ -132,6 +132,14 @@ struct lean_plan_s {
 
 Schedule lean::cuda::host_schedule(lean_plan plan) { return plan->plan.view(); }
 
+double lean::cuda::peak_dram_gbps(int device) {
+  int mem_khz = 0, bus_bits = 0;
+  if (cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess)
+    return 0;
+  return 2.0 * mem_khz * 1e3 * bus_bits / 8 / 1e9;
+}
+
 extern "C" {
 
 const char* lean_last_error(void) { return g_error.c_str(); }
@@ -163,19 +171,16 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     plan->kernel = plan->variants[int(KernelShape::uses_page_windows(p.kv_page_size) ? Variant::page_windows : Variant::general)];
     return plan->variants[int(Variant::general)] && plan->variants[int(Variant::page_windows)];
   };
-  if (!pick_kernels(p.group_size()))
-    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for head_dim " + std::to_string(p.head_dim) + " with " +
-                                          std::to_string(p.group_size()) + " query heads per kv head (head_dim 256 supports up to 32)");
-  if (p.tile_kv % plan->kernel->tile_tokens != 0)
-    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: tile_kv " + std::to_string(p.tile_kv) + " must be a multiple of " +
-                                          std::to_string(plan->kernel->tile_tokens));
 
   cudaDeviceProp prop;
   cudaError_t e = cudaGetDeviceProperties(&prop, device);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: cudaGetDeviceProperties: ") + cudaGetErrorString(e));
-  int per_sm = 0;  // CTAs of plan->kernel an SM holds
-  auto occupancy = [&]() -> lean_status {
-    int prev = 0;
+  // CTAs an SM holds of the kernel for units of 16, 32 and 64 query heads: the planner's row
+  // blocks choose among them
+  Occupancy occupancy;
+  for (const int m_tiles : {1, 2, 4}) {
+    if (!pick_kernels(16 * m_tiles)) continue;
+    int prev = 0, per_sm = 0;
     cudaGetDevice(&prev);
     cudaSetDevice(device);
     cudaError_t err = cudaSuccess;
@@ -185,41 +190,37 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
       err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
     cudaSetDevice(prev);
     if (err != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: kernel attributes: ") + cudaGetErrorString(err));
-    if (per_sm < 1) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: the kernel does not fit on an SM of this device");
-    return LEAN_OK;
-  };
-  if (lean_status st = occupancy()) return st;
-  const int resident = per_sm * prop.multiProcessorCount;
-  int n = grid;
-  int mem_khz = 0;  // peak DRAM bandwidth: double data rate x bus width
-  cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device);
-  const double peak_gbps = 2.0 * mem_khz * 1e3 * prop.memoryBusWidth / 8 / 1e9;
+    occupancy.by_m_tiles[m_tiles] = per_sm;
+  }
+  const double peak_gbps = peak_dram_gbps(device);
   // LEAN_ROW_SPLIT (A/B switch): 0 or 1 keeps every KV head's query heads in one unit, R cuts them into R
   long row_env = -1;
   if (!env_int("LEAN_ROW_SPLIT", 0, kMaxGroup, &row_env))
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_ROW_SPLIT must be an integer in [0, ") + std::to_string(kMaxGroup) +
                                       "], got '" + std::getenv("LEAN_ROW_SPLIT") + "'");
-  int row_split = 1;
-  // the planner's split for its own grid, LEAN_ROW_SPLIT's for any grid (`lean plan --explain`,
-  // tools/timeline_cmd.cpp, repeats this sequence with a preset's occupancy)
-  if (policy == LEAN_STREAM_K) {
-    const int whole_grid = n == 0 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps) : n;
-    row_split = row_env >= 0 ? std::max(1, int(row_env)) : n == 0 ? choose_row_split(p, whole_grid, prop.multiProcessorCount, peak_gbps) : 1;
-    if (p.group_size() % row_split != 0)
-      return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT=" + std::to_string(row_split) + " does not divide the group of " +
-                                        std::to_string(p.group_size()) + " query heads per KV head");
-    if (row_split > 1) {  // units of unit_rows query heads: their kernel, and the grid for them
-      if (!pick_kernels(p.group_size() / row_split)) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for a row block");
-      if (lean_status st = occupancy()) return st;
-    }
-    if (n == 0) n = row_split > 1 ? choose_stream_k_grid(p, prop.multiProcessorCount, per_sm, peak_gbps, row_split) : whole_grid;
-    if (row_env < 0 && row_split > 1 && !blocks_share_l2(p, n, row_split)) {  // blocks out of step past L2: whole groups
-      row_split = 1, n = whole_grid;
-      if (!pick_kernels(p.group_size())) return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for the group");
-      if (lean_status st = occupancy()) return st;
-    }
+  const Policy pol = policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split;
+  const int group = p.group_size(), given_rows = row_env >= 0 && pol == Policy::stream_k ? std::max(1, int(row_env)) : 0;
+  if (given_rows > 0 && group % given_rows != 0)
+    return fail(LEAN_ERR_INVALID, "lean_plan_create: LEAN_ROW_SPLIT=" + std::to_string(given_rows) + " does not divide the group of " +
+                                      std::to_string(group) + " query heads per KV head");
+  const int least_rows = given_rows > 0 ? given_rows : min_row_split(p);
+  if (occupancy.of_rows(group / least_rows) < 1)
+    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: no kernel for head_dim " + std::to_string(p.head_dim) + " with " +
+                                          std::to_string(group / least_rows) + " query heads a unit fits on an SM of this device (head_dim " +
+                                          std::to_string(p.head_dim) + " holds up to " + std::to_string(KernelShape::max_unit_rows(p.head_dim)) +
+                                          "; larger groups run in row blocks)");
+  // `lean plan --explain` prints the same choice from a preset's occupancy
+  LaunchShape shape;
+  try {
+    shape = choose_launch_shape(p, pol, prop.multiProcessorCount, occupancy, peak_gbps, grid, given_rows);
+  } catch (const Error& ex) {
+    return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
-  if (policy == LEAN_FIXED_SPLIT && n == 0) n = fa2_num_splits(p, resident);
+  const int row_split = shape.row_split, n = shape.grid.grid;
+  pick_kernels(group / row_split);
+  if (p.tile_kv % plan->kernel->tile_tokens != 0)
+    return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: tile_kv " + std::to_string(p.tile_kv) + " must be a multiple of " +
+                                          std::to_string(plan->kernel->tile_tokens));
   long fanin_env = -1;  // the planner's choice unless the benchmark's tuning override is set
   if (!env_int("LEAN_MERGE_FANIN", 0, 1 << 20, &fanin_env))
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_MERGE_FANIN must be an integer >= 0, got '") +
@@ -245,8 +246,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   // LEAN_SEPARATE_MERGE: 1 the merge kernel, 0 the in-kernel merge (unless LEAN_MERGE_FANIN chose)
   if (separate >= 0 && fanin < 0) fanin = separate == 1 ? kSeparateMerge : kInKernelMerge;
   try {
-    plan->plan = make_plan(p, policy == LEAN_STREAM_K ? Policy::stream_k : policy == LEAN_FIXED_SPLIT ? Policy::fixed_split : Policy::no_split, n,
-                           fanin, row_split, int(pad_env));
+    plan->plan = make_plan(p, pol, n, fanin, row_split, int(pad_env));
   } catch (const Error& ex) {
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <tuple>
@@ -404,6 +405,114 @@ TEST_CASE("row blocks run in step, or share L2, on the grids the planner gives t
   REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 2));  // in step
   REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 131072), 128, 2));
   REQUIRE(blocks_share_l2(make_uniform(1, 32, 1, 128, 100000), 128, 1));  // no blocks
+}
+
+TEST_CASE("groups larger than the kernel holds run in the fewest row blocks that fit", "[cpu][schedule]") {
+  for (const int d : {64, 128, 256})
+    for (int g = 1; g <= kMaxGroup; ++g) {
+      const Problem p = make_uniform(1, g, 1, d, 100);
+      const int r = min_row_split(p), rows = KernelShape::max_unit_rows(d);
+      INFO("d " << d << " group " << g << " -> " << r);
+      REQUIRE(g % r == 0);
+      REQUIRE(g / r <= rows);
+      for (int fewer = 1; fewer < r; ++fewer) REQUIRE((g % fewer != 0 || g / fewer > rows));
+      if (g <= rows) REQUIRE(r == 1);
+    }
+  REQUIRE(KernelShape::max_unit_rows(256) < kMaxGroup);  // else nothing above is a row split
+  // a preset's occupancy: the one-tile d128 kernel holds what the preset says; where shared
+  // memory allows fewer, fewer; no kernel past max_unit_rows
+  for (const int d : {64, 128, 256})
+    for (const int per_sm : {1, 2, 3}) {
+      const Occupancy o = Occupancy::estimate(d, per_sm);
+      for (const int mt : {1, 2, 4}) {
+        INFO("d " << d << " per_sm " << per_sm << " m_tiles " << mt);
+        if (16 * mt > KernelShape::max_unit_rows(d)) {
+          REQUIRE(o.of_rows(16 * mt) == 0);
+          continue;
+        }
+        REQUIRE(o.of_rows(16 * mt) >= 1);
+        if (d == 128 && mt == 1) REQUIRE(o.of_rows(16) == per_sm);
+        if (mt > 1) REQUIRE(o.of_rows(16 * mt) <= o.of_rows(8 * mt));  // more rows, no more CTAs
+      }
+    }
+}
+
+TEST_CASE("the launch shape is the planner's row blocks and grid, within what the kernel holds", "[cpu][schedule]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 97);
+  int kernel_rows = 0, blocks = 0, unspilled = 0, rejected = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Problem p = test::random_problem(rng, 4, 200000);
+    const int g = int(1 + rng() % kMaxGroup);
+    p.num_q_heads = p.num_kv_heads * g;
+    p.tile_kv = 64;
+    p.kv_page_size = rng() % 3 == 0 ? 16 : 0;
+    const int sms = 132, per_sm = 1 + int(rng() % 2);
+    const double peak = rng() % 2 ? 3350 : 4800;
+    const Occupancy occ = Occupancy::estimate(p.head_dim, per_sm);
+    for (const Policy pol : {Policy::stream_k, Policy::fixed_split, Policy::no_split}) {
+      const LaunchShape shape = choose_launch_shape(p, pol, sms, occ, peak);
+      INFO("trial " << trial << " " << describe(p) << " " << to_string(pol) << " rows " << shape.row_split << " grid " << shape.grid.grid);
+      REQUIRE(g % shape.row_split == 0);
+      REQUIRE(shape.row_split >= min_row_split(p));
+      REQUIRE(occ.of_rows(g / shape.row_split) >= 1);
+      const int slots = sms * occ.of_rows(g / shape.row_split);
+      const Plan plan = make_plan(p, pol, shape.grid.grid, kAutoMerge, shape.row_split);
+      if (plan.view().total_tiles <= 20000) check_schedule(p, plan.view());
+      if (pol == Policy::fixed_split) REQUIRE(shape.grid.grid == fa2_num_splits(p, slots, shape.row_split));
+      if (pol != Policy::stream_k) {
+        REQUIRE(shape.row_split == min_row_split(p));
+        continue;
+      }
+      REQUIRE(shape.grid.grid == choose_stream_k_grid(p, sms, occ.of_rows(g / shape.row_split), peak, shape.row_split));
+      kernel_rows += shape.rows == RowsRule::kernel_rows;
+      if (shape.rows == RowsRule::blocks) {
+        ++blocks;
+        REQUIRE(shape.row_split > min_row_split(p));
+        REQUIRE(blocks_share_l2(p, shape.grid.grid, shape.row_split));
+      } else if (shape.rows == RowsRule::unspilled_blocks) {  // head dim 256: blocks of <= 16 rows, in step
+        ++unspilled;
+        REQUIRE(p.head_dim == 256);
+        REQUIRE(g / shape.row_split <= KernelShape::unspilled_unit_rows(256));
+        for (int fewer = 1; fewer < shape.row_split; ++fewer) REQUIRE((g % fewer != 0 || g / fewer > 16));
+        REQUIRE(blocks_in_step(p, shape.grid.grid, shape.row_split));
+      } else {
+        REQUIRE(shape.row_split == min_row_split(p));
+      }
+      if (shape.l2_rejected_split > 0) {
+        ++rejected;
+        REQUIRE_FALSE(blocks_share_l2(p, shape.l2_rejected_grid, shape.l2_rejected_split));
+      }
+      // a given grid and row split are kept
+      const LaunchShape given = choose_launch_shape(p, pol, sms, occ, peak, 77, min_row_split(p));
+      REQUIRE(given.grid.grid == 77);
+      REQUIRE(given.row_split == min_row_split(p));
+      REQUIRE(given.rows == RowsRule::given);
+    }
+  }
+  std::printf("launch shapes: %d in the kernel's fewest blocks, %d in chosen blocks, %d in unspilled blocks, %d blocks kept out of L2\n",
+              kernel_rows, blocks, unspilled, rejected);
+  REQUIRE(kernel_rows >= 5);
+  REQUIRE(blocks >= 5);
+  REQUIRE(unspilled >= 5);
+  // ragged MQA past kL2ShareBytes a KV head keeps whole groups where the blocks would run out of
+  // step (rare with even ranges on 132 SMs; found on cards of 140-148)
+  Problem ragged = make_uniform(2, 32, 1, 128, 0);
+  ragged.seq_lens = {55254, 3996};
+  for (int sms = 140; sms <= 148; ++sms)
+    for (const double per_sm_gbps : {25.0, 37.0}) {
+      const LaunchShape shape = choose_launch_shape(ragged, Policy::stream_k, sms, Occupancy::estimate(128, 2), per_sm_gbps * sms);
+      if (shape.l2_rejected_split == 0) continue;
+      ++rejected;
+      REQUIRE(shape.row_split == 1);
+      REQUIRE_FALSE(blocks_share_l2(ragged, shape.l2_rejected_grid, shape.l2_rejected_split));
+    }
+  REQUIRE(rejected >= 1);
+  // head dim 256 holds 32 query heads a CTA: given whole groups of 64 fail with the kernel named
+  const Problem wide = make_uniform(1, 64, 1, 256, 4096);
+  REQUIRE_THROWS_WITH(choose_launch_shape(wide, Policy::stream_k, 132, Occupancy::estimate(256, 2), 4800, 0, 1),
+                      Catch::Contains("no decode kernel holds 64 query heads at head_dim 256"));
+  REQUIRE_THROWS_WITH(choose_launch_shape(wide, Policy::stream_k, 132, Occupancy::estimate(256, 2), 4800, 0, 3),
+                      Catch::Contains("must divide the group of 64"));
 }
 
 TEST_CASE("the merge kernel takes 512 threads only where 256 would leave a thread several batches of loads", "[cpu][schedule]") {

@@ -111,9 +111,8 @@ Problem random_problem(std::mt19937_64& rng) {
   Problem p;
   p.batch = 1 + int(rng() % 5);
   p.num_kv_heads = pick({1, 2, 3, 4});
-  p.num_q_heads = p.num_kv_heads * pick({1, 2, 4, 5, 8, 12, 16, 24, 32});
+  p.num_q_heads = p.num_kv_heads * pick({1, 2, 4, 5, 8, 12, 16, 24, 32, 48, 64});
   p.head_dim = pick({64, 128, 256});
-  if (p.head_dim == 256 && p.group_size() > 32) p.num_q_heads = p.num_kv_heads * 32;
   p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
   p.tile_kv = pick({64, 64, 128, 192});
   for (int b = 0; b < p.batch; ++b) {
@@ -332,6 +331,68 @@ TEST_CASE("the launcher's row blocks run in step or share a small KV head in L2"
       }
   std::printf("plans with a row split: %d of 42\n", split);
   REQUIRE(split >= 3);
+}
+
+TEST_CASE("groups larger than the kernel holds run in row blocks under every schedule", "[gpu][rows]") {
+  require_gpu();
+  std::mt19937_64 rng(Catch::rngSeed() + 79);
+  for (int trial = 0; trial < 9; ++trial) {
+    const int group = std::vector<int>{40, 48, 64}[trial % 3];  // head dim 256 holds 32 query heads a CTA
+    Problem p = make_uniform(1 + int(rng() % 3), group * (1 + int(rng() % 2)), 1, 256, 0);
+    p.num_kv_heads = p.num_q_heads / group;
+    for (int b = 0; b < p.batch; ++b) p.seq_lens[b] = trial % 4 == 0 && b == 0 ? 0 : 1 + int64_t(rng() % 6000);
+    p.dtype = rng() % 2 ? DType::fp16 : DType::bf16;
+    const uint64_t seed = rng();
+    const InputMode mode = trial % 4 == 3 ? InputMode::stress : InputMode::normal;
+    const sim::GeneratedInputs in(p, seed, mode);
+    const sim::Output expected = sim::naive_attention(in);
+    const Layout layout = trial % 2 ? Layout{16 << (rng() % 3), 0} : Layout{};
+    DeviceProblem dp(p, nullptr, seed, mode, layout, rng);
+    for (const lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT})
+      for (const int grid : {0, pol == LEAN_STREAM_K ? 1 + int(rng() % 300) : 1 + int(rng() % 4)}) {
+        INFO("trial " << trial << " " << describe(p) << " page " << layout.page_size << " policy " << int(pol) << " grid " << grid);
+        check_repeat_and_record(dp, in, pol, grid, expected, [&](const Schedule& s) {
+          REQUIRE(s.row_split * s.unit_rows == group);
+          REQUIRE(s.unit_rows <= KernelShape::max_unit_rows(256));
+          REQUIRE(s.row_split >= min_row_split(p));
+        });
+      }
+  }
+}
+
+TEST_CASE("the launcher's shape is choose_launch_shape's from the occupancy lean plan --explain estimates", "[gpu][rows]") {
+  // `lean plan --explain` prints the launcher's choice from Occupancy::estimate: this checks the
+  // estimate against CUDA's occupancy for every kernel the planner picks from
+  require_gpu();
+  cudaDeviceProp prop;
+  REQUIRE(cudaGetDeviceProperties(&prop, 0) == cudaSuccess);
+  const double peak = cuda::peak_dram_gbps(0);
+  REQUIRE(peak > 0);
+  std::mt19937_64 rng(Catch::rngSeed() + 89);
+  int checked = 0, blocks = 0;
+  for (const int d : {64, 128, 256})
+    for (const int group : {1, 4, 8, 16, 24, 32, 48, 64})
+      for (int trial = 0; trial < 6; ++trial) {
+        Problem p = make_uniform(1 + int(rng() % 4), group * (1 + int(rng() % 2)), 1, d, 0);
+        p.num_kv_heads = p.num_q_heads / group;
+        for (int b = 0; b < p.batch; ++b) p.seq_lens[b] = trial % 3 == 0 ? 1 + int64_t(rng() % 200000) : int64_t(1024) << (rng() % 8);
+        if (trial % 3 == 1) p.seq_lens.assign(p.batch, p.seq_lens[0]);
+        p.kv_page_size = trial == 5 ? 16 : trial == 4 ? 64 : 0;
+        for (const lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT}) {
+          PlanHandle h(p, pol, 0);
+          const Schedule s = cuda::host_schedule(h.plan);
+          const LaunchShape shape = choose_launch_shape(p, pol == LEAN_STREAM_K ? Policy::stream_k : Policy::fixed_split,
+                                                        prop.multiProcessorCount, Occupancy::estimate(d, 2), peak);
+          const Plan expect = make_plan(p, s.policy, shape.grid.grid, kAutoMerge, shape.row_split);
+          INFO(describe(p) << " page " << p.kv_page_size << "\n launcher: " << s.print() << "\n estimate: " << expect.view().print());
+          REQUIRE(s.row_split == shape.row_split);
+          REQUIRE(s.num_ctas == expect.view().num_ctas);
+          ++checked;
+          blocks += s.row_split > 1;
+        }
+      }
+  std::printf("launch shapes equal to the estimate's: %d (%d in row blocks)\n", checked, blocks);
+  REQUIRE(blocks >= 10);
 }
 
 TEST_CASE("idle tiles before each unit of a ragged batch match the replay, repeat bitwise and are recorded", "[gpu][pad]") {
@@ -572,8 +633,11 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
   expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "head_dim");
   bad = lp, bad.num_kv_heads = 3;
   expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, "divide");
-  bad = lp, bad.head_dim = 256, bad.num_q_heads = 2 * 64;
-  expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_UNSUPPORTED, "head_dim 256");
+  {
+    const ScopedEnv whole("LEAN_ROW_SPLIT", "1");  // head dim 256 holds 32 query heads a CTA
+    bad = lp, bad.head_dim = 256, bad.num_q_heads = 2 * 64;
+    expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_UNSUPPORTED, "no kernel for head_dim 256 with 64 query heads");
+  }
   bad = lp, bad.tile_kv = 96;
   expect(lean_plan_create(&bad, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_UNSUPPORTED, "multiple of 64");
   bad = lp, bad.seq_lens = nullptr;

@@ -195,6 +195,9 @@ const char* to_string(GridRule rule) {
     case GridRule::equal_pieces: return "one CTA an SM (two at head dim 64 or for several page boxes a tile), units in equal pieces or whole";
     case GridRule::even_pieces: return "one CTA an SM (two at head dim 64 or for several page boxes a tile), units cut alike, pieces within a tile";
     case GridRule::cost_model: return "the cost model's least cost (the busiest SM's tiles plus the merge)";
+    case GridRule::given: return "as given";
+    case GridRule::fa2_splits: return "FlashAttention-2's split count";
+    case GridRule::units: return "one CTA a unit";
   }
   return "?";
 }
@@ -328,8 +331,93 @@ bool blocks_share_l2(const Problem& p, int grid, int row_split) {
   return p.unit_kv_bytes() <= kL2ShareBytes || blocks_in_step(p, grid, row_split);
 }
 
-int fa2_num_splits(const Problem& p, int slots) {
+namespace {
+/// The fewest blocks of at most `rows` query heads a group divides into.
+int fewest_blocks(const Problem& p, int rows) {
+  const int g = p.group_size();
+  int r = 1;
+  while (g % r != 0 || g / r > rows) ++r;
+  return r;
+}
+}  // namespace
+
+int min_row_split(const Problem& p) {
   validate(p);
+  return fewest_blocks(p, KernelShape::max_unit_rows(p.head_dim));
+}
+
+Occupancy Occupancy::estimate(int head_dim, int ctas_per_sm) {
+  Occupancy o;
+  for (const int mt : {1, 2, 4})
+    if (16 * mt <= KernelShape::max_unit_rows(head_dim))
+      o.by_m_tiles[mt] = std::max(1, ctas_per_sm + KernelShape::ctas_per_sm_estimate(head_dim, 16 * mt) -
+                                         KernelShape::ctas_per_sm_estimate(128, 1));
+  return o;
+}
+
+const char* to_string(RowsRule rule) {
+  switch (rule) {
+    case RowsRule::whole_groups: return "whole groups";
+    case RowsRule::kernel_rows: return "the fewest row blocks the kernel holds";
+    case RowsRule::blocks: return "row blocks (choose_row_split)";
+    case RowsRule::unspilled_blocks: return "in step, in blocks the kernel holds without spilling";
+    case RowsRule::given: return "row blocks as given";
+  }
+  return "?";
+}
+
+LaunchShape choose_launch_shape(const Problem& p, Policy policy, int num_sms, const Occupancy& occupancy, double peak_gbps,
+                                int grid, int row_split) {
+  const int least = min_row_split(p), g = p.group_size();
+  LaunchShape s;
+  s.row_split = row_split > 0 ? row_split : least;
+  s.rows = row_split > 0 ? RowsRule::given : least > 1 ? RowsRule::kernel_rows : RowsRule::whole_groups;
+  if (g % s.row_split != 0)
+    throw Error("row_split " + std::to_string(s.row_split) + " must divide the group of " + std::to_string(g) + " query heads per KV head");
+  auto per_sm = [&](int r) {
+    const int n = occupancy.of_rows(g / r);
+    if (n < 1)
+      throw Error("no decode kernel holds " + std::to_string(g / r) + " query heads at head_dim " + std::to_string(p.head_dim) +
+                  " (up to " + std::to_string(KernelShape::max_unit_rows(p.head_dim)) + ")");
+    return n;
+  };
+  const int ctas_per_sm = per_sm(s.row_split);
+  if (policy == Policy::no_split) {
+    s.grid = {int(int64_t(p.batch) * p.num_kv_heads * s.row_split), GridRule::units};
+    return s;
+  }
+  if (grid > 0) {
+    s.grid = {grid, GridRule::given};
+    return s;
+  }
+  if (policy == Policy::fixed_split) {
+    s.grid = {fa2_num_splits(p, ctas_per_sm * num_sms, s.row_split), GridRule::fa2_splits};
+    return s;
+  }
+  s.grid = choose_stream_k_grid_rule(p, num_sms, ctas_per_sm, peak_gbps, s.row_split);
+  if (row_split > 0) return s;
+  const int r = choose_row_split(p, s.grid.grid, num_sms, peak_gbps);
+  const int unspilled = fewest_blocks(p, KernelShape::unspilled_unit_rows(p.head_dim));
+  if (unspilled > std::max(r, least)) {  // only in step: out of step each block may stream K/V from DRAM
+    const GridChoice blocks = choose_stream_k_grid_rule(p, num_sms, per_sm(unspilled), peak_gbps, unspilled);
+    if (blocks_in_step(p, blocks.grid, unspilled)) {
+      s.row_split = unspilled, s.grid = blocks, s.rows = RowsRule::unspilled_blocks;
+      return s;
+    }
+  }
+  if (r <= least) return s;
+  const GridChoice blocks = choose_stream_k_grid_rule(p, num_sms, per_sm(r), peak_gbps, r);
+  if (!blocks_share_l2(p, blocks.grid, r)) {  // out of step past L2: each block would stream K/V from DRAM
+    s.l2_rejected_split = r, s.l2_rejected_grid = blocks.grid;
+    return s;
+  }
+  s.row_split = r, s.grid = blocks, s.rows = RowsRule::blocks;
+  return s;
+}
+
+int fa2_num_splits(const Problem& problem, int slots, int row_split) {
+  validate(problem);
+  const Problem p = rows_view(problem, row_split);
   const int64_t units = int64_t(p.batch) * p.num_kv_heads;
   const int64_t n_blocks = p.max_tiles();
   if (slots < 1 || n_blocks <= 1 || units >= 0.8 * slots) return 1;

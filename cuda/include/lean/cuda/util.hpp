@@ -16,6 +16,10 @@ namespace lean::cuda {
 /// The plan's schedule over host memory (valid while the plan lives): what the CPU model replays.
 Schedule host_schedule(lean_plan plan);
 
+/// Peak DRAM bandwidth of `device` from its memory clock and bus width (double data rate), GB/s:
+/// what the planner reads to tell the card classes apart; 0 where CUDA does not say.
+double peak_dram_gbps(int device);
+
 /// Writes Q [batch, q_heads, D] and every token of K and V through `layout` (contiguous or
 /// paged; its block table must already be on the device), bit-identical to the CPU model's.
 cudaError_t fill_inputs(const InputGenerator& gen, const Problem& p, void* q, const lean_kv& layout, cudaStream_t stream);

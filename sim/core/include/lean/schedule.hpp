@@ -343,7 +343,7 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// multiples of it, so blocks pair up as neighbouring thread blocks (cta_of_block).
 int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, double peak_gbps = 0, int row_split = 1);
 /// Which of choose_stream_k_grid's rules chose its grid, for `lean plan --explain`.
-enum class GridRule : uint8_t { whole_units, equal_pieces, even_pieces, cost_model };
+enum class GridRule : uint8_t { whole_units, equal_pieces, even_pieces, cost_model, given, fa2_splits, units };
 const char* to_string(GridRule rule);
 struct GridChoice {
   int grid;
@@ -382,6 +382,40 @@ inline constexpr double kL2ShareBytes = 24e6;
 /// they run in step, or their KV head fits kL2ShareBytes. The launcher keeps whole groups where
 /// choose_row_split's blocks would not.
 bool blocks_share_l2(const Problem& problem, int grid, int row_split);
+/// Row blocks a KV head needs for the decode kernel: the least r dividing the group with group / r
+/// at most KernelShape::max_unit_rows (head dim 256: a group of 48 or 64 in two blocks).
+int min_row_split(const Problem& problem);
+
+/// CTAs of the decode kernel an SM holds, by its m-tiles (units of up to 16, 32 and 64 query
+/// heads); 0 where no kernel is built. The launcher asks CUDA; a preset estimates it.
+struct Occupancy {
+  int by_m_tiles[5] = {};
+  int of_rows(int rows) const { return by_m_tiles[KernelShape::m_tiles(rows)]; }
+  /// KernelShape's shared-memory estimate at `head_dim`, offset so that head dim 128's one-tile
+  /// kernel holds `ctas_per_sm` (a timeline preset's count), as the timeline model does.
+  static Occupancy estimate(int head_dim, int ctas_per_sm);
+};
+
+/// How choose_launch_shape cut each KV head's query heads.
+enum class RowsRule : uint8_t { whole_groups, kernel_rows, blocks, unspilled_blocks, given };
+const char* to_string(RowsRule rule);
+struct LaunchShape {
+  int row_split = 1;         ///< row blocks a KV head (make_plan's row_split)
+  GridChoice grid{0, GridRule::given};  ///< stream-K's G, fixed split's S, no split's unit count
+  RowsRule rows = RowsRule::whole_groups;
+  int l2_rejected_split = 0;  ///< choose_row_split's blocks, kept out by blocks_share_l2 (0: none)
+  int l2_rejected_grid = 0;   ///< the grid they would have run on
+};
+/// The launcher's shape of a plan (cuda/src/launcher.cu), which `lean plan --explain` prints from
+/// a preset's occupancy: at least min_row_split's blocks; for stream-K the grid for them, then
+/// blocks of KernelShape::unspilled_unit_rows where they run in step (blocks_in_step; head dim
+/// 256, groups of 17-64: H200 MQA 32/1 64k 37.2 -> 27.1 us, MQA 48/1 32k 30.0 -> 21.7, step 68),
+/// else choose_row_split's blocks with their own grid where they share L2 (blocks_share_l2). `grid`
+/// > 0 is used as given (S for fixed split; no row blocks chosen then), `row_split` > 0 as
+/// given. Throws lean::Error where no kernel holds the given blocks.
+LaunchShape choose_launch_shape(const Problem& problem, Policy policy, int num_sms, const Occupancy& occupancy,
+                                double peak_gbps, int grid = 0, int row_split = 0);
+
 /// Merge fan-in for units of up to `max_contributors` partials of `partial_bytes` each: 0 (one
 /// merge) while one CTA reads at most kFlatMergeBytes, else about sqrt(n), which minimises the
 /// bytes the slower of the two levels reads (F + n/F partials).
@@ -440,8 +474,8 @@ inline bool plan_uses_tensor_loads(const Problem& p, const Schedule& s, double p
 
 /// FlashAttention-2's split count for fixed split: the smallest S whose wave efficiency over
 /// `slots` concurrent CTAs is within 85% of the best, so our FlashDecoding baseline splits the
-/// way that peer does.
-int fa2_num_splits(const Problem& problem, int slots);
+/// way that peer does. Each of `row_split` row blocks a KV head counts as a unit.
+int fa2_num_splits(const Problem& problem, int slots, int row_split = 1);
 
 /// Merges unit u's partials in the kernel's order: contributor j's state is (lse_of(j), o_of(j));
 /// `merge(n, lse_of, o_of, out_lse, out_o)` merges n states in order. With several merge groups,
