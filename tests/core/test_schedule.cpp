@@ -798,10 +798,21 @@ TEST_CASE("the stream-K grid heuristic aligns with units when it can and stays i
   }
   // 256 units of 128 tiles: two whole units per CTA, one CTA per SM
   REQUIRE(choose_stream_k_grid(make_uniform(8, 32, 32, 128, 8192), 132, 2, 3350) == 128);
-  // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues
+  // ragged: CTAs cross unit boundaries, so two per SM hide each other's epilogues on the H200; on
+  // the H100 one d128 CTA an SM streams within 2% of two, so fewer partials win (step 69)
   Problem ragged = make_uniform(4, 32, 8, 128, 0);
   ragged.seq_lens = {131072, 2000, 3000, 4000};
-  REQUIRE(choose_stream_k_grid(ragged, 132, 2, 3350) > 132);
+  REQUIRE(choose_stream_k_grid(ragged, 132, 2, 4800) > 132);
+  REQUIRE(choose_stream_k_grid(ragged, 132, 2, 3350) <= 132);
+  // b4 MQA 32/1 of 2674-15457 tokens: 21.2 us on 264 CTAs, 16.9 on 132 (H100); one unit keeps the
+  // in-flight price (b1 MQA 48/1 7165: 76 CTAs in two blocks lost 10% against three on 132)
+  Problem small = make_uniform(4, 32, 1, 128, 0);
+  small.seq_lens = {15457, 8896, 2674, 7833};
+  const Occupancy occ = Occupancy::estimate(128, 2);
+  REQUIRE(choose_launch_shape(small, Policy::stream_k, 132, occ, 3350).grid.grid <= 132);
+  REQUIRE(choose_launch_shape(small, Policy::stream_k, 132, occ, 4800).grid.grid > 132);
+  const Problem one_unit = make_uniform(1, 48, 1, 128, 7165);
+  REQUIRE(choose_launch_shape(one_unit, Policy::stream_k, 132, occ, 3350).grid.grid == 132);
   // a paged cache by cp.async reads its page ids a stage ahead: one CTA per SM, units in equal
   // pieces; by tensor loads in several page-sized boxes a tile, two per SM; pages of whole tiles
   // come by tensor loads, one box a tile, and keep one per SM

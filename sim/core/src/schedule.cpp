@@ -49,6 +49,13 @@ Schedule Plan::view() const& {
 }
 
 namespace {
+/// kInflightNeed on cards of at most kOnePerSmGbps per SM, for more than one unit: one d128 CTA's
+/// 64 KB streams about 1.6% slower there than two CTAs' (H100: large ragged batches 0.6-1.6% slower
+/// on 132 CTAs than on 264), not 25% as kInflightNeed has it, which had sent small, MQA and head
+/// dim 64 batches to two or three CTAs an SM (b4 MQA 32/1 of 2674-15457 tokens: 21.2 us on 264
+/// against 16.9 on 132; step 69). One unit keeps kInflightNeed: b1 MQA 48/1 at 7165 tokens went
+/// from 132 CTAs to 76 in two 24-row blocks and lost 10%.
+constexpr double kSlowInflightNeed = 65.0 * 1024;
 /// Most CTAs one unit of `unit_tiles` tiles can span when each CTA takes at least `shortest`
 /// tiles: its pieces, plus one where a CTA boundary cuts in front of it.
 int64_t most_contributors(int64_t unit_tiles, int64_t shortest) { return (unit_tiles + shortest - 1) / shortest + 1; }
@@ -282,7 +289,7 @@ GridChoice choose_stream_k_grid_rule(const Problem& problem, int num_sms, int ct
   const double inflight = KernelShape::inflight_bytes(p.head_dim);
   auto cost = [&](int64_t g) {
     const int64_t per_sm = (g + num_sms - 1) / num_sms;
-    const double starved = std::max(1.0, kInflightNeed / (double(per_sm) * inflight));
+    const double starved = std::max(1.0, (slow_sms && units > 1 ? kSlowInflightNeed : kInflightNeed) / (double(per_sm) * inflight));
     const double longest = double((total + g - 1) / g * per_sm) * starved;
     if (even_pieces(g)) return double(longest) + (g > units ? kSplitCost + merge_cost(g / units) : 0.0);
     const int64_t shortest = std::max<int64_t>(1, total / g);

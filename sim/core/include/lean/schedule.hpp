@@ -331,7 +331,8 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// divides: even CTA ranges then cut every unit at the same offsets, pieces differing by at most a
 /// tile (step 64: b1 MHA 100000 tokens 537 -> 520 us on H100, 375 -> 364 on H200). Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
-/// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight),
+/// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight,
+/// 65 KB on cards of at most kOnePerSmGbps per SM for several units, step 69),
 /// plus kSplitCost if any unit is split (partial write, fence, atomic and
 /// the merge on the critical path), plus the most-split unit's merge: for uniform batches and large
 /// partials the merge kernel's, kContribCost + 1/64 of a tile a partial and about a tile for each
