@@ -44,8 +44,9 @@ struct KernelShape {
   /// dim 128; 32 at 256, where 64 rows would need 128 accumulator registers a thread for O and all
   /// 227 KB of an SM's shared memory. Larger groups run in row blocks (min_row_split).
   static constexpr int max_unit_rows(int head_dim) { return head_dim <= 128 ? 64 : 32; }
-  /// Query heads a CTA holds without spilling registers: at head dim 256 the two-m-tile kernel
-  /// spills 188-312 bytes a thread, where one m-tile spills 24 (ptxas -v, bench/NOTES.md step 68).
+  /// Query heads a CTA holds without spilling much: at head dim 256 the two-m-tile kernels spill
+  /// 184-312 bytes a thread, the one-m-tile `general` kernel 24 (page windows 128; ptxas -v,
+  /// bench/NOTES.md step 68).
   static constexpr int unspilled_unit_rows(int head_dim) { return head_dim <= 128 ? 64 : 16; }
   /// Whether pages of `page_size` tokens (0: a contiguous cache) are not whole tiles: the decode
   /// kernel then reads their page ids from per-warp windows (its kPageWindows instantiation), and
