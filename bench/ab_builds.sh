@@ -23,16 +23,7 @@ for v in $VS $CASE_VS; do  # variants NAME=VAR=VALUE: wrappers around the new bu
 done
 name() { echo ${1%%=*}; }
 $B/new/stream_probe 2>&1 | head -2 | tee $OUT/probe.txt
-if [ "${TESTS:-1}" = 1 ]; then
-  for m in def 0 1; do
-    if [ $m = def ]; then $B/new/lean_tests_gpu > $OUT/tests_$m.log 2>&1; else LEAN_TMA=$m $B/new/lean_tests_gpu > $OUT/tests_$m.log 2>&1; fi
-    echo "tests LEAN_TMA=$m rc=$? $(grep -E 'passed|failed' $OUT/tests_$m.log | tail -1)"
-  done | tee $OUT/tests.txt
-  for tool in memcheck racecheck; do
-    compute-sanitizer --tool $tool --error-exitcode 9 $B/new/lean_tests_gpu "[sanitize]" > $OUT/san_$tool.log 2>&1
-    echo "$tool rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' $OUT/san_$tool.log | tail -1)" | tee -a $OUT/tests.txt
-  done
-fi
+[ "${TESTS:-1}" = 1 ] && bash bench/gpu_tests.sh $B/new
 R=$OUT/ab; mkdir -p $R
 for rep in $(seq ${REPS:-3}); do
   for v in $VS; do n=$(name $v)

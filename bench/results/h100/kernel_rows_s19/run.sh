@@ -9,14 +9,7 @@ nvidia-smi --query-gpu=name --format=csv,noheader | grep -q "${WANT:-H}" || { nv
 B=/tmp/bin; mkdir -p $B && tar xJf .carry/bin.tar.xz -C $B
 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem --format=csv,noheader | tee $OUT/card.txt
 export LEAN_GOLDEN_DIR=golden/data
-for m in def 0 1; do
-  if [ $m = def ]; then $B/new/lean_tests_gpu > $OUT/tests_$m.log 2>&1; else LEAN_TMA=$m $B/new/lean_tests_gpu > $OUT/tests_$m.log 2>&1; fi
-  echo "tests LEAN_TMA=$m rc=$? $(grep -E 'passed|failed' $OUT/tests_$m.log | tail -1)"
-done | tee $OUT/tests.txt
-for tool in memcheck racecheck; do
-  compute-sanitizer --tool $tool --error-exitcode 9 $B/new/lean_tests_gpu "[sanitize]" > $OUT/san_$tool.log 2>&1
-  echo "$tool rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' $OUT/san_$tool.log | tail -1)" | tee -a $OUT/tests.txt
-done
+bash bench/gpu_tests.sh $B/new  # its test block as it ran, now bench/gpu_tests.sh
 grep -h "launch shapes equal" $OUT/tests_def.log | tee -a $OUT/tests.txt
 python3 bench/audit_cases.py 40 18 > $OUT/cases.txt
 while IFS= read -r c; do
