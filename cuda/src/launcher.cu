@@ -217,7 +217,7 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + ex.what());
   }
   const int row_split = shape.row_split, n = shape.grid.grid;
-  pick_kernels(group / row_split);
+  pick_kernels(group / row_split);  // found: the shape's blocks have a kernel of nonzero occupancy
   if (p.tile_kv % plan->kernel->tile_tokens != 0)
     return fail(LEAN_ERR_UNSUPPORTED, "lean_plan_create: tile_kv " + std::to_string(p.tile_kv) + " must be a multiple of " +
                                           std::to_string(plan->kernel->tile_tokens));
