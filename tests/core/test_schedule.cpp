@@ -675,7 +675,7 @@ TEST_CASE("print shows every derived value", "[cpu][schedule]") {
   const Problem p = make_uniform(2, 8, 2, 128, 1000);
   const Plan plan = make_plan(p, Policy::stream_k, 7);
   const std::string s = plan.view().print();
-  for (const char* key : {"policy=stream-k", "block_interleave=1", "units=4", "uniform_len=1000", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
+  for (const char* key : {"policy=stream-k", "neighbour_blocks=1", "units=4", "uniform_len=1000", "total_tiles=", "ctas=7", "tiles_per_cta=", "big_ctas=",
                           "max_contributors=", "merge_fanin=", "partial_slots="})
     CHECK(s.find(key) != std::string::npos);
 }

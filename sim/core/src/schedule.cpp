@@ -503,7 +503,7 @@ std::string Schedule::print() const {
     min_tiles = std::min(min_tiles, n);
   }
   o << "Schedule{policy=" << to_string(policy) << " seqs=" << num_seqs << " kv_heads=" << num_kv_heads
-    << " row_split=" << row_split << " block_interleave=" << (by_unit_ctas.d > 1 ? row_split : 1) << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
+    << " row_split=" << row_split << " neighbour_blocks=" << (by_unit_ctas.d > 1 ? row_split : 1) << " unit_rows=" << unit_rows << " units=" << num_units() << " uniform_len=" << uniform_len << " unit_pad=" << unit_pad << " tile_kv=" << tile_kv << " total_tiles=" << total_tiles
     << " ctas=" << num_ctas << " busy_ctas=" << busy << " splits=" << num_splits
     << " tiles_per_cta=" << tiles_per_cta << " big_ctas=" << big_ctas << " cta_ranges=" << to_string(cta_ranges) << " cta_tiles=[" << min_tiles << ","
     << max_tiles << "] split_units=" << split_units().size() << " max_contributors=" << max_contributors()
