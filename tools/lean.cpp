@@ -95,11 +95,16 @@ void write_text(const std::string& path, const std::string& text) {
   if (!f) throw Error("cannot write " + path);
 }
 
+/// The plan `lean plan` and `lean replay` show: `row_split` blocks a KV head, 0 for the fewest the kernel holds.
+Plan plan_of_spec(const CaseSpec& spec, int row_split) {
+  return make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge, row_split > 0 ? row_split : min_row_split(spec.problem),
+                   kAutoPad, spec.ranges);
+}
+
 /// Replays a spec and checks it against the naive reference; returns the worst O error.
 double replay_and_report(const CaseSpec& spec, int row_split) {
   const sim::GeneratedInputs in(spec.problem, spec.seed, spec.mode);
-  const Plan plan = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge,
-                              row_split > 0 ? row_split : min_row_split(spec.problem), kAutoPad, spec.ranges);
+  const Plan plan = plan_of_spec(spec, row_split);
   auto t0 = std::chrono::steady_clock::now();
   const sim::Replay r = sim::replay(in, plan.view(), false, progress_printer("replay"));
   const double t_replay = seconds_since(t0);
@@ -218,8 +223,7 @@ int main(int argc, char** argv) {
     if (*plan) {
       const CaseSpec spec = pf_plan.spec();
       const auto t0 = std::chrono::steady_clock::now();
-      const Plan p = make_plan(spec.problem, spec.policy, spec.resolved_grid(), kAutoMerge,
-                               row_split > 0 ? row_split : min_row_split(spec.problem), kAutoPad, spec.ranges);
+      const Plan p = plan_of_spec(spec, row_split);
       const double us = seconds_since(t0) * 1e6;
       fmt::print("{}  (planned in {:.1f} us)\n", describe(spec.problem), us);
       print_plan_table(p.view(), spec.problem.head_dim, rows);

@@ -105,8 +105,7 @@ Timeline model_timeline(const Problem& p, const Schedule& s, const Machine& m_in
   // the preset describes the head-dim-128 kernel; other head dims differ in occupancy and in
   // the bytes a CTA keeps in flight, which caps its streaming rate
   Machine m = m_in;
-  m.ctas_per_sm = std::max(1, m_in.ctas_per_sm + KernelShape::ctas_per_sm_estimate(p.head_dim, s.unit_rows) -
-                                  KernelShape::ctas_per_sm_estimate(128, 1));
+  m.ctas_per_sm = KernelShape::ctas_per_sm_from_preset(p.head_dim, s.unit_rows, m_in.ctas_per_sm);
   m.cta_gbps = m_in.cta_gbps * std::pow(KernelShape::inflight_bytes(p.head_dim) / KernelShape::inflight_bytes(128), m_in.inflight_exp);
   const double partial_kb = 4.0 * s.unit_rows * (p.head_dim + 1) / 1024.0;  // a unit's partial
   // row blocks that share their KV head in L2 read it from DRAM once: memory then serves R times

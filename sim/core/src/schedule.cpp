@@ -357,8 +357,7 @@ Occupancy Occupancy::estimate(int head_dim, int ctas_per_sm) {
   Occupancy o;
   for (const int mt : {1, 2, 4})
     if (16 * mt <= KernelShape::max_unit_rows(head_dim))
-      o.by_m_tiles[mt] = std::max(1, ctas_per_sm + KernelShape::ctas_per_sm_estimate(head_dim, 16 * mt) -
-                                         KernelShape::ctas_per_sm_estimate(128, 1));
+      o.by_m_tiles[mt] = KernelShape::ctas_per_sm_from_preset(head_dim, 16 * mt, ctas_per_sm);
   return o;
 }
 

@@ -57,6 +57,12 @@ struct KernelShape {
     const int by_smem = int(kSmemPerSm / (smem_bytes(head_dim, m_tiles(group)) + 1024));
     return by_smem < 1 ? 1 : by_smem > 3 ? 3 : by_smem;  // registers cap it at 3
   }
+  /// A timeline preset's CTAs an SM (`preset_ctas`, measured for head dim 128's one-tile kernel)
+  /// for units of `rows` query heads at `head_dim`, moved by the estimate's difference.
+  static constexpr int ctas_per_sm_from_preset(int head_dim, int rows, int preset_ctas) {
+    const int n = preset_ctas + ctas_per_sm_estimate(head_dim, rows) - ctas_per_sm_estimate(128, 1);
+    return n < 1 ? 1 : n;
+  }
 };
 
 }  // namespace lean

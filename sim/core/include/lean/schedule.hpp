@@ -392,8 +392,8 @@ int min_row_split(const Problem& problem);
 struct Occupancy {
   int by_m_tiles[5] = {};
   int of_rows(int rows) const { return by_m_tiles[KernelShape::m_tiles(rows)]; }
-  /// KernelShape's shared-memory estimate at `head_dim`, offset so that head dim 128's one-tile
-  /// kernel holds `ctas_per_sm` (a timeline preset's count), as the timeline model does.
+  /// From a timeline preset's count for head dim 128's one-tile kernel, as the timeline model
+  /// estimates it (KernelShape::ctas_per_sm_from_preset); 0 past max_unit_rows.
   static Occupancy estimate(int head_dim, int ctas_per_sm);
 };
 
