@@ -163,6 +163,7 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   const Occupancy occupancy = Occupancy::estimate(p.head_dim, m.ctas_per_sm);
   const LaunchShape sk = choose_launch_shape(p, Policy::stream_k, m.num_sms, occupancy, m.mem_gbps);
   const LaunchShape fs = choose_launch_shape(p, Policy::fixed_split, m.num_sms, occupancy, m.mem_gbps);
+  const LaunchShape ns = choose_launch_shape(p, Policy::no_split, m.num_sms, occupancy, m.mem_gbps);
   const int slots = m.num_sms * occupancy.of_rows(p.group_size() / sk.row_split);
   std::string rows_line;
   if (sk.l2_rejected_split > 1) {
@@ -192,7 +193,7 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   std::string best_name;
   for (const Option& opt : {Option{"stream-k", Policy::stream_k, sk.grid.grid, sk.row_split},
                             Option{"fixed-split", Policy::fixed_split, fs.grid.grid, fs.row_split},
-                            Option{"no-split", Policy::no_split, 1, fs.row_split}}) {
+                            Option{"no-split", Policy::no_split, 1, ns.row_split}}) {
     const Plan plan = make_plan(p, opt.pol, opt.grid, kAutoMerge, opt.row_split);
     const Schedule s = plan.view();
     const sim::Timeline tl = sim::model_timeline(p, s, m);

@@ -439,7 +439,7 @@ TEST_CASE("groups larger than the kernel holds run in the fewest row blocks that
 
 TEST_CASE("the launch shape is the planner's row blocks and grid, within what the kernel holds", "[cpu][schedule]") {
   std::mt19937_64 rng(Catch::rngSeed() + 97);
-  int kernel_rows = 0, blocks = 0, unspilled = 0, rejected = 0;
+  int kernel_rows = 0, blocks = 0, unspilled = 0, baseline_unspilled = 0, rejected = 0;
   for (int trial = 0; trial < 400; ++trial) {
     Problem p = test::random_problem(rng, 4, 200000);
     const int g = int(1 + rng() % kMaxGroup);
@@ -458,9 +458,17 @@ TEST_CASE("the launch shape is the planner's row blocks and grid, within what th
       const int slots = sms * occ.of_rows(g / shape.row_split);
       const Plan plan = make_plan(p, pol, shape.grid.grid, kAutoMerge, shape.row_split);
       if (plan.view().total_tiles <= 20000) check_schedule(p, plan.view());
-      if (pol == Policy::fixed_split) REQUIRE(shape.grid.grid == fa2_num_splits(p, slots, shape.row_split));
-      if (pol != Policy::stream_k) {
-        REQUIRE(shape.row_split == min_row_split(p));
+      if (pol != Policy::stream_k) {  // the fewest blocks, or at head dim 256 the unspilled ones (in step as neighbours)
+        const int fewest16 = [&] { int r = 1; while (g % r != 0 || g / r > 16) ++r; return r; }();
+        if (p.head_dim == 256 && fewest16 > min_row_split(p)) {
+          ++baseline_unspilled;
+          REQUIRE(shape.rows == RowsRule::unspilled_blocks);
+          REQUIRE(shape.row_split == fewest16);
+          if (pol == Policy::fixed_split) REQUIRE(plan.view().by_unit_ctas.d == shape.grid.grid);  // blocks of a chunk as neighbours
+        } else {
+          REQUIRE(shape.row_split == min_row_split(p));
+        }
+        if (pol == Policy::fixed_split) REQUIRE(shape.grid.grid == fa2_num_splits(p, slots, shape.row_split));
         continue;
       }
       REQUIRE(shape.grid.grid == choose_stream_k_grid(p, sms, occ.of_rows(g / shape.row_split), peak, shape.row_split));
@@ -489,11 +497,12 @@ TEST_CASE("the launch shape is the planner's row blocks and grid, within what th
       REQUIRE(given.rows == RowsRule::given);
     }
   }
-  std::printf("launch shapes: %d in the kernel's fewest blocks, %d in chosen blocks, %d in unspilled blocks, %d blocks kept out of L2\n",
-              kernel_rows, blocks, unspilled, rejected);
+  std::printf("launch shapes: %d in the kernel's fewest blocks, %d in chosen blocks, %d in unspilled blocks (baselines: %d), %d blocks kept out of L2\n",
+              kernel_rows, blocks, unspilled, baseline_unspilled, rejected);
   REQUIRE(kernel_rows >= 5);
   REQUIRE(blocks >= 5);
   REQUIRE(unspilled >= 5);
+  REQUIRE(baseline_unspilled >= 5);
   // ragged MQA past kL2ShareBytes a KV head keeps whole groups where the blocks would run out of
   // step (rare with even ranges on 132 SMs; found on cards of 140-148)
   Problem ragged = make_uniform(2, 32, 1, 128, 0);
@@ -511,8 +520,39 @@ TEST_CASE("the launch shape is the planner's row blocks and grid, within what th
   const Problem wide = make_uniform(1, 64, 1, 256, 4096);
   REQUIRE_THROWS_WITH(choose_launch_shape(wide, Policy::stream_k, 132, Occupancy::estimate(256, 2), 4800, 0, 1),
                       Catch::Contains("no decode kernel holds 64 query heads at head_dim 256"));
+  for (const Policy pol : {Policy::fixed_split, Policy::no_split})
+    REQUIRE_THROWS_WITH(choose_launch_shape(wide, pol, 132, Occupancy::estimate(256, 2), 4800, 0, 1),
+                        Catch::Contains("no decode kernel holds 64 query heads at head_dim 256"));
   REQUIRE_THROWS_WITH(choose_launch_shape(wide, Policy::stream_k, 132, Occupancy::estimate(256, 2), 4800, 0, 3),
                       Catch::Contains("must divide the group of 64"));
+}
+
+TEST_CASE("stream-K runs head dim 256's unspilled blocks one a CTA where out of step and they fill the waves", "[cpu][schedule]") {
+  const Occupancy occ = Occupancy::estimate(256, 2);  // one CTA an SM at head dim 256
+  for (const double peak : {3350.0, 4800.0}) {
+    const Problem many = make_uniform(16, 512, 16, 256, 2048);  // 512 blocks of 16 rows: 3.9 waves of 132
+    const LaunchShape s = choose_launch_shape(many, Policy::stream_k, 132, occ, peak);
+    REQUIRE(s.rows == RowsRule::unspilled_blocks);
+    REQUIRE(s.row_split == 2);
+    REQUIRE(s.grid.grid == 512);
+    REQUIRE(s.grid.rule == GridRule::whole_units);
+    const Plan plan = make_plan(many, Policy::stream_k, s.grid.grid, kAutoMerge, s.row_split);
+    REQUIRE(plan.view().split_units().empty());  // no partials
+    for (int32_t b = 0; b + 1 < 512; b += 2) {   // a KV head's two blocks as neighbouring thread blocks
+      const Unit u0 = plan.view().unit(plan.view().cta_of_block(b)), u1 = plan.view().unit(plan.view().cta_of_block(b + 1));
+      REQUIRE((u0.seq == u1.seq && u0.head == u1.head && u0.q_head0 != u1.q_head0));
+    }
+    // 140 blocks fill 53% of a second wave: not one a CTA
+    const LaunchShape few = choose_launch_shape(make_uniform(10, 224, 7, 256, 2048), Policy::stream_k, 132, occ, peak);
+    REQUIRE(few.grid.rule != GridRule::whole_units);
+    // 288 blocks fill 73% of three waves: one a CTA on the H100 (<= 30 GB/s an SM), not on the H200
+    const LaunchShape mid = choose_launch_shape(make_uniform(12, 384, 12, 256, 4096), Policy::stream_k, 132, occ, peak);
+    REQUIRE((mid.grid.rule == GridRule::whole_units) == (peak < 132 * kOnePerSmGbps));
+    // ragged batches' blocks of unequal length do not run one a CTA
+    Problem ragged = many;
+    ragged.seq_lens[3] = 1500;
+    REQUIRE(choose_launch_shape(ragged, Policy::stream_k, 132, occ, peak).grid.rule != GridRule::whole_units);
+  }
 }
 
 TEST_CASE("the merge kernel takes 512 threads only where 256 would leave a thread several batches of loads", "[cpu][schedule]") {
@@ -560,11 +600,26 @@ TEST_CASE("row blocks of one K/V range run as neighbouring thread blocks", "[cpu
   // whole groups, a grid the units do not divide, or another policy: blocks run CTAs in order
   const Problem mqa = make_uniform(1, 32, 1, 128, 16384);
   for (const auto& [pol, n, rows] : {std::tuple{Policy::stream_k, 128, 1}, std::tuple{Policy::stream_k, 127, 2},
-                                     std::tuple{Policy::fixed_split, 4, 2}}) {
+                                     std::tuple{Policy::fixed_split, 4, 1}, std::tuple{Policy::no_split, 0, 2}}) {
     const Plan other = make_plan(mqa, pol, n, kAutoMerge, rows);
     const Schedule o = other.view();
     REQUIRE(o.by_unit_ctas.d == 1);
     for (int32_t b = 0; b < o.num_ctas; ++b) REQUIRE(o.cta_of_block(b) == b);
+  }
+  // the fixed split's blocks of one chunk too (head dim 256 groups of 17-64 run in 16-row blocks)
+  for (const auto& [b, len, splits, rows] : {std::tuple{1, 65536, 57, 2}, std::tuple{3, 3000, 7, 4}}) {
+    const Problem wide = make_uniform(b, 16 * rows, 1, 256, len);
+    const Plan plan = make_plan(wide, Policy::fixed_split, splits, kAutoMerge, rows);
+    const Schedule s = plan.view();
+    INFO(describe(wide) << " " << s.print());
+    REQUIRE(s.by_unit_ctas.d == splits);
+    for (int32_t k = 0; k < s.num_ctas / rows; ++k)
+      for (int32_t j = 1; j < rows; ++j) {
+        const int32_t ca = s.cta_of_block(rows * k), cb = s.cta_of_block(rows * k + j);
+        const Unit ua = s.unit(s.by_splits.div(ca)), ub = s.unit(s.by_splits.div(cb));
+        REQUIRE((ua.seq == ub.seq && ua.head == ub.head && ua.q_head0 != ub.q_head0));
+        REQUIRE(ca % splits == cb % splits);  // the same chunk of the same KV head
+      }
   }
   const Problem three = make_uniform(3, 32, 1, 128, 4096);  // 6 units over 128 CTAs
   const Plan odd = make_plan(three, Policy::stream_k, 128, kAutoMerge, 2);

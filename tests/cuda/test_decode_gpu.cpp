@@ -358,6 +358,19 @@ TEST_CASE("groups larger than the kernel holds run in row blocks under every sch
         });
       }
   }
+  // many blocks of a uniform batch: stream-K runs one 16-row block a CTA, a KV head's blocks neighbours
+  const Problem many = make_uniform(16, 512, 16, 256, 70 + int64_t(rng() % 100));
+  const uint64_t seed = rng();
+  const sim::GeneratedInputs in(many, seed, InputMode::normal);
+  const sim::Output expected = sim::naive_attention(in);
+  DeviceProblem dp(many, nullptr, seed, InputMode::normal, Layout{}, rng);
+  for (const lean_policy pol : {LEAN_STREAM_K, LEAN_FIXED_SPLIT, LEAN_NO_SPLIT}) {
+    INFO(describe(many) << " policy " << int(pol));
+    check_repeat_and_record(dp, in, pol, 0, expected, [&](const Schedule& s) {
+      REQUIRE(s.unit_rows == 16);
+      if (pol == LEAN_STREAM_K) REQUIRE(s.num_ctas == s.num_units());
+    });
+  }
 }
 
 TEST_CASE("the launcher's shape is choose_launch_shape's from the occupancy lean plan --explain estimates", "[gpu][rows]") {

@@ -157,7 +157,7 @@ Plan make_plan(const Problem& problem, Policy policy, int n, int merge_fanin, in
   s.num_ctas = static_cast<int32_t>(ctas);
   const FastDiv by_ctas = FastDiv::of(s.num_ctas);
   s.ctas_mul = by_ctas.mul, s.ctas_shift = static_cast<uint8_t>(by_ctas.shr);
-  s.by_unit_ctas = FastDiv::of(policy == Policy::stream_k && row_split > 1 && units > 0 && ctas % units == 0 ? int32_t(ctas / units) : 1);
+  s.by_unit_ctas = FastDiv::of(policy != Policy::no_split && row_split > 1 && units > 0 && ctas % units == 0 ? int32_t(ctas / units) : 1);
   // step 3: the merge tree, from a bound on the contributors of the longest unit
   const int64_t max_unit = p.max_tiles();
   const int64_t most = policy == Policy::stream_k
@@ -198,7 +198,7 @@ int choose_stream_k_grid(const Problem& problem, int num_sms, int ctas_per_sm, d
 
 const char* to_string(GridRule rule) {
   switch (rule) {
-    case GridRule::whole_units: return "one whole unit a CTA: short units, no partials and no merge kernel";
+    case GridRule::whole_units: return "one whole unit a CTA: no partials, no merge kernel";
     case GridRule::equal_pieces: return "one CTA an SM (two at head dim 64 or for several page boxes a tile), units in equal pieces or whole";
     case GridRule::even_pieces: return "one CTA an SM (two at head dim 64 or for several page boxes a tile), units cut alike, pieces within a tile";
     case GridRule::cost_model: return "the cost model's least cost (the busiest SM's tiles plus the merge)";
@@ -268,6 +268,13 @@ GridChoice choose_stream_k_grid_rule(const Problem& problem, int num_sms, int ct
     return 0;
   };
   if (equal_pieces_rule && uniform) {
+    // Head dim 256's whole groups in long streams take the most SMs first: equal pieces on fewer
+    // lost where even pieces on more won (H100 b3 GQA 28/4 289717 tokens: 1248.7 us at G = 108,
+    // 1152.3 at 132; b3 GQA 32/4 143331: 599.3 at 120, 577.0 at 132; step 70). Not for streams
+    // under kShortStreamTiles a CTA (b1 GQA 16/2 18208, 4-5 tiles: 26.6 at 114, 27.1 at 132). Head
+    // dim 128 measured within 1% either way.
+    if (p.head_dim == 256 && row_split == 1 && total >= kShortStreamTiles * top)
+      if (const int64_t g = largest_in_window(even_pieces)) return {static_cast<int>(g), GridRule::even_pieces};
     if (const int64_t g = largest_in_window(whole_pieces)) return {static_cast<int>(g), GridRule::equal_pieces};
     if (const int64_t g = largest_in_window(even_pieces)) return {static_cast<int>(g), GridRule::even_pieces};
   }
@@ -339,6 +346,11 @@ bool blocks_share_l2(const Problem& p, int grid, int row_split) {
 }
 
 namespace {
+/// Stream-K's unspilled blocks run one a CTA where that fills at least this much of the SMs' waves
+/// (fa2_num_splits' measure). Both cards won at 0.97 (b16 hq512/hk16 d256 2048, 512 blocks: H100
+/// 254.2 -> 193.6 us, H200 186.6 -> 160.3); at 0.73 (b12 hq384/hk12 4096, 288 blocks) the H100 won
+/// (271.8 -> 249.1) and the H200, whose whole groups stream faster, lost (195.6 -> 211.0; step 70).
+constexpr double kWholeBlockWaveFillSlowSms = 0.7, kWholeBlockWaveFill = 0.85;
 /// The fewest blocks of at most `rows` query heads a group divides into.
 int fewest_blocks(const Problem& p, int rows) {
   const int g = p.group_size();
@@ -387,27 +399,40 @@ LaunchShape choose_launch_shape(const Problem& p, Policy policy, int num_sms, co
                   " (up to " + std::to_string(KernelShape::max_unit_rows(p.head_dim)) + ")");
     return n;
   };
-  const int ctas_per_sm = per_sm(s.row_split);
-  if (policy == Policy::no_split) {
-    s.grid = {int(int64_t(p.batch) * p.num_kv_heads * s.row_split), GridRule::units};
+  const int ctas_per_sm = per_sm(s.row_split), unspilled = fewest_blocks(p, KernelShape::unspilled_unit_rows(p.head_dim));
+  if (policy != Policy::stream_k) {
+    const int64_t units = int64_t(p.batch) * p.num_kv_heads;
+    auto baseline = [&](int r) -> GridChoice {
+      if (policy == Policy::no_split) return {int(units * r), GridRule::units};
+      if (grid > 0) return {grid, GridRule::given};
+      return {fa2_num_splits(p, per_sm(r) * num_sms, r), GridRule::fa2_splits};
+    };
+    s.grid = baseline(s.row_split);
+    // a KV head's blocks run as neighbouring thread blocks (cta_of_block), in step at any grid
+    if (row_split <= 0 && !(grid > 0 && policy == Policy::fixed_split) && unspilled > least)
+      s.row_split = unspilled, s.grid = baseline(unspilled), s.rows = RowsRule::unspilled_blocks;
     return s;
   }
   if (grid > 0) {
     s.grid = {grid, GridRule::given};
     return s;
   }
-  if (policy == Policy::fixed_split) {
-    s.grid = {fa2_num_splits(p, ctas_per_sm * num_sms, s.row_split), GridRule::fa2_splits};
-    return s;
-  }
   s.grid = choose_stream_k_grid_rule(p, num_sms, ctas_per_sm, peak_gbps, s.row_split);
   if (row_split > 0) return s;
   const int r = choose_row_split(p, s.grid.grid, num_sms, peak_gbps);
-  const int unspilled = fewest_blocks(p, KernelShape::unspilled_unit_rows(p.head_dim));
   if (unspilled > std::max(r, least)) {  // only in step: out of step each block may stream K/V from DRAM
     const GridChoice blocks = choose_stream_k_grid_rule(p, num_sms, per_sm(unspilled), peak_gbps, unspilled);
     if (blocks_in_step(p, blocks.grid, unspilled)) {
       s.row_split = unspilled, s.grid = blocks, s.rows = RowsRule::unspilled_blocks;
+      return s;
+    }
+    // else a block a CTA, in step, where the blocks fill the SMs' waves (H100 b16 hq512/hk16 d256
+    // 2048: 193.6 us against 254.2 in whole groups on 132 CTAs, 206.4 by no split in whole groups)
+    const int64_t units = int64_t(p.batch) * p.num_kv_heads * unspilled, slots = int64_t(per_sm(unspilled)) * num_sms;
+    const double waves = double(units) / double(slots);
+    const double fill = slow_sms_card(peak_gbps, num_sms) ? kWholeBlockWaveFillSlowSms : kWholeBlockWaveFill;
+    if (uniform_lengths(p) && units >= slots && units <= kMaxTiles && waves / std::ceil(waves) >= fill) {
+      s.row_split = unspilled, s.grid = {int(units), GridRule::whole_units}, s.rows = RowsRule::unspilled_blocks;
       return s;
     }
   }

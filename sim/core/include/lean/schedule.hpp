@@ -159,10 +159,12 @@ struct Schedule {
     return unit(lo * units_per_seq() + (it - seq_tile_begin[lo]) / unit_stride_of_seq(lo));
   }
   /// The CTA that thread block b runs. Stream-K in R row blocks whose U units divide G, h = G / U
-  /// CTAs each (even ranges cut every unit alike): blocks R k .. R k + R - 1 run the CTAs at the
-  /// same offset c' = k mod h of the R blocks of one KV head, which stream the same K/V tiles, so
-  /// neighbouring blocks land on nearby SMs, where their identical tile reads meet in L2 (H200
-  /// MQA 16k 11.5 -> 10.9 us, bench/NOTES.md step 50). Otherwise (h = 1) blocks run CTAs in order.
+  /// CTAs each (even ranges cut every unit alike), or the fixed split in R blocks (h = S): blocks
+  /// R k .. R k + R - 1 run the CTAs at the same offset c' = k mod h of the R blocks of one KV
+  /// head, which stream the same K/V tiles, so neighbouring blocks land on nearby SMs, where their
+  /// identical tile reads meet in L2 (H200 MQA 16k 11.5 -> 10.9 us, bench/NOTES.md step 50; the
+  /// fixed split's MQA 32/1 d256 64k in 16-row blocks: 37.6 us 57 CTAs apart, 33.7 as neighbours,
+  /// H100, two runs against 57.5 and 58.1 in whole groups, step 70). Otherwise (h = 1) in order.
   LEAN_HD int32_t cta_of_block(int32_t b) const {
     if (by_unit_ctas.d == 1) return b;
     const int32_t k = by_row_split.div(b), j = b - k * row_split;  // k: the offset and KV head, j: the block
@@ -329,7 +331,9 @@ inline constexpr int64_t kLargePartialBytes = 16 * 1024;
 /// without the merge kernel (step 66).
 /// Where no G of the window cuts every unit exactly, the largest that the unit count
 /// divides: even CTA ranges then cut every unit at the same offsets, pieces differing by at most a
-/// tile (step 64: b1 MHA 100000 tokens 537 -> 520 us on H100, 375 -> 364 on H200). Otherwise the G in
+/// tile (step 64: b1 MHA 100000 tokens 537 -> 520 us on H100, 375 -> 364 on H200). Head dim 256's
+/// whole groups in streams of at least kShortStreamTiles a CTA take that grid first (step 70: on
+/// fewer SMs they lost up to 8%). Otherwise the G in
 /// [1, num_sms * ctas_per_sm] of least cost in tiles: the busiest SM's tiles (CTAs on one SM
 /// share its bandwidth; scaled up when its CTAs keep fewer than kInflightNeed bytes in flight,
 /// 65 KB on cards of at most kOnePerSmGbps per SM for several units, step 69),
@@ -410,10 +414,12 @@ struct LaunchShape {
 /// The launcher's shape of a plan (cuda/src/launcher.cu), which `lean plan --explain` prints from
 /// a preset's occupancy: at least min_row_split's blocks; for stream-K the grid for them, then
 /// blocks of KernelShape::unspilled_unit_rows where they run in step (blocks_in_step; head dim
-/// 256, groups of 17-64: H200 MQA 32/1 64k 37.2 -> 27.1 us, MQA 48/1 32k 30.0 -> 21.7, step 68),
-/// else choose_row_split's blocks with their own grid where they share L2 (blocks_share_l2). `grid`
-/// > 0 is used as given (S for fixed split; no row blocks chosen then), `row_split` > 0 as
-/// given. Throws lean::Error where no kernel holds the given blocks.
+/// 256, groups of 17-64: H200 MQA 32/1 64k 37.2 -> 27.1 us, MQA 48/1 32k 30.0 -> 21.7, step 68)
+/// or, out of step in a uniform batch, one a CTA where they fill the SMs' waves (step 70), else
+/// choose_row_split's blocks with their own grid where they share L2 (blocks_share_l2). The fixed
+/// and no split take the unspilled blocks, whose blocks of a chunk run as neighbouring thread
+/// blocks (step 70). `grid` > 0 is used as given (S for fixed split; no row blocks chosen then),
+/// `row_split` > 0 as given. Throws lean::Error where no kernel holds the given blocks.
 LaunchShape choose_launch_shape(const Problem& problem, Policy policy, int num_sms, const Occupancy& occupancy,
                                 double peak_gbps, int grid = 0, int row_split = 0);
 
