@@ -187,6 +187,10 @@ std::string explain(const Problem& p, const sim::Machine& m) {
   o << fmt::format("  bandwidth floor: {:.1f} MB of K/V / {:.0f} GB/s = {:.1f} us (+{:.1f} us launch)\n", p.kv_bytes() / 1e6,
                    m.mem_gbps, floor_us, m.launch_us);
   if (!rows_line.empty()) o << "  stream-k rows: " << rows_line << "\n";
+  for (const auto& [name, shape] : {std::pair{"fixed-split", fs}, std::pair{"no-split", ns}})
+    if (shape.row_split > 1)
+      o << fmt::format("  {} rows: {} blocks of {} query heads a KV head ({})\n", name, shape.row_split,
+                       p.group_size() / shape.row_split, to_string(shape.rows));
   o << fmt::format("  stream-k grid: {} CTAs, {}\n", sk.grid.grid, to_string(sk.grid.rule));
   struct Option { const char* name; Policy pol; int grid, row_split; };
   double best = 1e300;
