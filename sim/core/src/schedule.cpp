@@ -428,11 +428,11 @@ LaunchShape choose_launch_shape(const Problem& p, Policy policy, int num_sms, co
     }
     // else a block a CTA, in step, where the blocks fill the SMs' waves (H100 b16 hq512/hk16 d256
     // 2048: 193.6 us against 254.2 in whole groups on 132 CTAs, 206.4 by no split in whole groups)
-    const int64_t units = int64_t(p.batch) * p.num_kv_heads * unspilled, slots = int64_t(per_sm(unspilled)) * num_sms;
-    const double waves = double(units) / double(slots);
+    const int64_t n_blocks = int64_t(p.batch) * p.num_kv_heads * unspilled, slots = int64_t(per_sm(unspilled)) * num_sms;
+    const double waves = double(n_blocks) / double(slots);
     const double fill = slow_sms_card(peak_gbps, num_sms) ? kWholeBlockWaveFillSlowSms : kWholeBlockWaveFill;
-    if (uniform_lengths(p) && units >= slots && units <= kMaxTiles && waves / std::ceil(waves) >= fill) {
-      s.row_split = unspilled, s.grid = {int(units), GridRule::whole_units}, s.rows = RowsRule::unspilled_blocks;
+    if (uniform_lengths(p) && n_blocks >= slots && n_blocks <= kMaxTiles && waves / std::ceil(waves) >= fill) {
+      s.row_split = unspilled, s.grid = {int(n_blocks), GridRule::whole_units}, s.rows = RowsRule::unspilled_blocks;
       return s;
     }
   }
