@@ -351,6 +351,11 @@ namespace {
 /// 254.2 -> 193.6 us, H200 186.6 -> 160.3); at 0.73 (b12 hq384/hk12 4096, 288 blocks) the H100 won
 /// (271.8 -> 249.1) and the H200, whose whole groups stream faster, lost (195.6 -> 211.0; step 70).
 constexpr double kWholeBlockWaveFillSlowSms = 0.7, kWholeBlockWaveFill = 0.85;
+/// How full `ctas` keep the waves of `slots` concurrent CTAs: 1 when they fill whole waves.
+double wave_fill(int64_t ctas, int64_t slots) {
+  const double waves = double(ctas) / double(slots);
+  return waves / std::ceil(waves);
+}
 /// The fewest blocks of at most `rows` query heads a group divides into.
 int fewest_blocks(const Problem& p, int rows) {
   const int g = p.group_size();
@@ -401,16 +406,15 @@ LaunchShape choose_launch_shape(const Problem& p, Policy policy, int num_sms, co
   };
   const int ctas_per_sm = per_sm(s.row_split), unspilled = fewest_blocks(p, KernelShape::unspilled_unit_rows(p.head_dim));
   if (policy != Policy::stream_k) {
-    const int64_t units = int64_t(p.batch) * p.num_kv_heads;
-    auto baseline = [&](int r) -> GridChoice {
-      if (policy == Policy::no_split) return {int(units * r), GridRule::units};
-      if (grid > 0) return {grid, GridRule::given};
-      return {fa2_num_splits(p, per_sm(r) * num_sms, r), GridRule::fa2_splits};
-    };
-    s.grid = baseline(s.row_split);
     // a KV head's blocks run as neighbouring thread blocks (cta_of_block), in step at any grid
     if (row_split <= 0 && !(grid > 0 && policy == Policy::fixed_split) && unspilled > least)
-      s.row_split = unspilled, s.grid = baseline(unspilled), s.rows = RowsRule::unspilled_blocks;
+      s.row_split = unspilled, s.rows = RowsRule::unspilled_blocks;
+    if (policy == Policy::no_split)
+      s.grid = {int(int64_t(p.batch) * p.num_kv_heads * s.row_split), GridRule::units};
+    else if (grid > 0)
+      s.grid = {grid, GridRule::given};
+    else
+      s.grid = {fa2_num_splits(p, per_sm(s.row_split) * num_sms, s.row_split), GridRule::fa2_splits};
     return s;
   }
   if (grid > 0) {
@@ -429,9 +433,8 @@ LaunchShape choose_launch_shape(const Problem& p, Policy policy, int num_sms, co
     // else a block a CTA, in step, where the blocks fill the SMs' waves (H100 b16 hq512/hk16 d256
     // 2048: 193.6 us against 254.2 in whole groups on 132 CTAs, 206.4 by no split in whole groups)
     const int64_t n_blocks = int64_t(p.batch) * p.num_kv_heads * unspilled, slots = int64_t(per_sm(unspilled)) * num_sms;
-    const double waves = double(n_blocks) / double(slots);
     const double fill = slow_sms_card(peak_gbps, num_sms) ? kWholeBlockWaveFillSlowSms : kWholeBlockWaveFill;
-    if (uniform_lengths(p) && n_blocks >= slots && n_blocks <= kMaxTiles && waves / std::ceil(waves) >= fill) {
+    if (uniform_lengths(p) && n_blocks >= slots && n_blocks <= kMaxTiles && wave_fill(n_blocks, slots) >= fill) {
       s.row_split = unspilled, s.grid = {int(n_blocks), GridRule::whole_units}, s.rows = RowsRule::unspilled_blocks;
       return s;
     }
@@ -453,10 +456,7 @@ int fa2_num_splits(const Problem& problem, int slots, int row_split) {
   const int64_t n_blocks = p.max_tiles();
   if (slots < 1 || n_blocks <= 1 || units >= 0.8 * slots) return 1;
   const int max_splits = static_cast<int>(std::min<int64_t>({slots, n_blocks, 128}));
-  auto eff = [&](int s) {
-    const double waves = double(units * s) / slots;
-    return waves / std::ceil(waves);
-  };
+  auto eff = [&](int s) { return wave_fill(units * s, slots); };
   auto distinct = [&](int s) { return s == 1 || (n_blocks + s - 1) / s != (n_blocks + s - 2) / (s - 1); };
   double best = 0;
   for (int s = 1; s <= max_splits; ++s)
