@@ -63,8 +63,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 void print_plan_table(const Schedule& s, int head_dim, int max_rows) {
   fmt::print("{}\n", s.print());
   if (const size_t split = s.split_units().size(); s.separate_merge && split > 0)
-    fmt::print("merge kernel: {} CTAs of {} threads, one per split unit and query row ({} x {})\n", split * s.unit_rows,
-               s.merge_threads(head_dim), split, s.unit_rows);
+    fmt::print("merge kernel: {} CTAs of {} threads, one per split unit and query row ({} x {}){}\n", s.merge_ctas(),
+               s.merge_threads(head_dim), split, s.unit_rows,
+               KernelShape::isolates_merge(s.merge_ctas()) ? ", kept off the decode kernel's SMs (most-L1 carveout)" : "");
   fmt::print("\n{:>5} {:>10} {:>6}  segments (unit=seq/head [tiles) ; H = host, * = whole unit)\n", "cta", "range", "tiles");
   for (int32_t c = 0; c < s.num_ctas && c < max_rows; ++c) {
     const TileRange r = s.cta_range(c);

@@ -10,7 +10,9 @@
 
 namespace lean::cuda {
 
-template <int D, typename Elem, int kThreads>
+// kIsolated: the same kernel as a second function, which isolate_combine gives the most-L1
+// shared-memory carveout (KernelShape::isolates_merge); a carveout belongs to a function
+template <int D, typename Elem, int kThreads, bool kIsolated>
 __global__ void __launch_bounds__(kThreads, kThreads == KernelShape::kMergeThreads ? 4 : 1) combine_kernel(const __grid_constant__ DecodeParams p) {
   constexpr int kChunks = D / 4;  // float4s in a row
   constexpr int kBatch = KernelShape::kMergeBatch;
@@ -61,26 +63,47 @@ __global__ void __launch_bounds__(kThreads, kThreads == KernelShape::kMergeThrea
   if (p.record && r == 0 && tid == 0) p.record[s.num_ctas * 4 + u] = LEAN_RECORD_MERGE_KERNEL;
 }
 
-template <int D, int T>
+template <int D, int T, bool kIsolated>
 cudaError_t launch_combine_as(const DecodeParams& p, int64_t ctas, bool half, cudaStream_t stream) {
   // programmatic dependent launch: the merge kernel starts once the decode kernel triggers it
   // (at its start, or as its CTAs exit) and waits on griddepcontrol.wait
-  return half ? launch_kernel(combine_kernel<D, __half, T>, ctas, T, 0, true, p, stream)
-              : launch_kernel(combine_kernel<D, __nv_bfloat16, T>, ctas, T, 0, true, p, stream);
+  return half ? launch_kernel(combine_kernel<D, __half, T, kIsolated>, ctas, T, 0, true, p, stream)
+              : launch_kernel(combine_kernel<D, __nv_bfloat16, T, kIsolated>, ctas, T, 0, true, p, stream);
 }
 
-cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, int threads, cudaStream_t stream) {
-  const int64_t ctas = int64_t(p.num_split_units) * p.group;
-  if (ctas == 0) return cudaSuccess;
-  const bool half = dtype == LEAN_FP16, wide = threads == KernelShape::kMaxMergeThreads;
-  if (!wide && threads != KernelShape::kMergeThreads) return cudaErrorInvalidValue;
+template <int D, int T>
+cudaError_t isolate_combine_as(bool half) {
+  return half ? cudaFuncSetAttribute(combine_kernel<D, __half, T, true>, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxL1)
+              : cudaFuncSetAttribute(combine_kernel<D, __nv_bfloat16, T, true>, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                     cudaSharedmemCarveoutMaxL1);
+}
+
+/// Calls f.template operator()<D, T>() for the merge kernel of (head_dim, threads); an invalid value for others.
+template <typename F>
+cudaError_t with_combine_shape(int head_dim, int threads, F f) {
   constexpr int kT = KernelShape::kMergeThreads, kWide = KernelShape::kMaxMergeThreads;
+  const bool wide = threads == kWide;
+  if (!wide && threads != kT) return cudaErrorInvalidValue;
   switch (head_dim) {
-    case 64: return wide ? launch_combine_as<64, kWide>(p, ctas, half, stream) : launch_combine_as<64, kT>(p, ctas, half, stream);
-    case 128: return wide ? launch_combine_as<128, kWide>(p, ctas, half, stream) : launch_combine_as<128, kT>(p, ctas, half, stream);
-    case 256: return wide ? launch_combine_as<256, kWide>(p, ctas, half, stream) : launch_combine_as<256, kT>(p, ctas, half, stream);
+    case 64: return wide ? f.template operator()<64, kWide>() : f.template operator()<64, kT>();
+    case 128: return wide ? f.template operator()<128, kWide>() : f.template operator()<128, kT>();
+    case 256: return wide ? f.template operator()<256, kWide>() : f.template operator()<256, kT>();
   }
   return cudaErrorInvalidValue;
+}
+
+cudaError_t isolate_combine(int head_dim, lean_dtype dtype, int threads) {
+  const bool half = dtype == LEAN_FP16;
+  return with_combine_shape(head_dim, threads, [&]<int D, int T>() { return isolate_combine_as<D, T>(half); });
+}
+
+cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, int threads, bool isolated, cudaStream_t stream) {
+  const int64_t ctas = int64_t(p.num_split_units) * p.group;
+  if (ctas == 0) return cudaSuccess;
+  const bool half = dtype == LEAN_FP16;
+  return with_combine_shape(head_dim, threads, [&]<int D, int T>() {
+    return isolated ? launch_combine_as<D, T, true>(p, ctas, half, stream) : launch_combine_as<D, T, false>(p, ctas, half, stream);
+  });
 }
 
 }  // namespace lean::cuda

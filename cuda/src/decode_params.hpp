@@ -71,6 +71,10 @@ const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, Varian
 
 /// The separate merge (Schedule::separate_merge): one CTA of `threads` (Schedule::merge_threads)
 /// per (unit, query row), launched after the decode kernel on the same stream (cuda/src/combine.cu).
-cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, int threads, cudaStream_t stream);
+/// `isolated`: the merge kernel's second function, given its carveout by isolate_combine.
+cudaError_t launch_combine(const DecodeParams& p, int head_dim, lean_dtype dtype, int threads, bool isolated, cudaStream_t stream);
+/// Gives the current device's isolated merge kernel for (head_dim, dtype, threads) the most-L1
+/// carveout, which keeps its CTAs off SMs running decode CTAs (KernelShape::isolates_merge).
+cudaError_t isolate_combine(int head_dim, lean_dtype dtype, int threads);
 
 }  // namespace lean::cuda

@@ -128,6 +128,7 @@ struct lean_plan_s {
   size_t off_counters = 0, off_tile_begin = 0, off_seq_len = 0, off_split = 0, off_part_lse = 0, off_part_o = 0, bytes = 0;
   std::vector<SplitUnit> split_units;  // units of two or more contributors: the merge kernel's grid
   int merge_threads = KernelShape::kMergeThreads;  // the merge kernel's threads a CTA (Schedule::merge_threads)
+  bool isolate_merge = false;  // the merge kernel's CTAs kept off SMs running decode CTAs (KernelShape::isolates_merge)
 };
 
 Schedule lean::cuda::host_schedule(lean_plan plan) { return plan->plan.view(); }
@@ -231,9 +232,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
     return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: LEAN_UNIT_PAD must be an integer >= 0, got '") +
                                       std::getenv("LEAN_UNIT_PAD") + "'");
   const int tma = env_switch("LEAN_TMA"), separate = env_switch("LEAN_SEPARATE_MERGE"), early = env_switch("LEAN_EARLY_MERGE_LAUNCH"),
-            pdl = env_switch("LEAN_PDL"), uniform_kernel = env_switch("LEAN_UNIFORM_KERNEL");
+            pdl = env_switch("LEAN_PDL"), uniform_kernel = env_switch("LEAN_UNIFORM_KERNEL"), isolate = env_switch("LEAN_ISOLATE_MERGE");
   for (auto [name, v] : {std::pair{"LEAN_TMA", tma}, std::pair{"LEAN_SEPARATE_MERGE", separate}, std::pair{"LEAN_EARLY_MERGE_LAUNCH", early},
-                         std::pair{"LEAN_PDL", pdl}, std::pair{"LEAN_UNIFORM_KERNEL", uniform_kernel}})
+                         std::pair{"LEAN_PDL", pdl}, std::pair{"LEAN_UNIFORM_KERNEL", uniform_kernel}, std::pair{"LEAN_ISOLATE_MERGE", isolate}})
     if (v == 2) return fail(LEAN_ERR_INVALID, std::string("lean_plan_create: ") + name + " must be 0 or 1, got '" + std::getenv(name) + "'");
   plan->hopper = prop.major >= 9;
   // LEAN_EARLY_MERGE_LAUNCH: 0 the merge kernel launches as the decode kernel's CTAs exit, not at their start
@@ -261,6 +262,17 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   plan->off_seq_len = off, off += align256(sizeof(int32_t) * s.num_seqs);
   plan->split_units = s.split_units();
   plan->merge_threads = s.merge_threads(p.head_dim);
+  // LEAN_ISOLATE_MERGE (A/B switch): 0 never, 1 every merge kernel; else KernelShape::isolates_merge
+  const int64_t merge_ctas = s.merge_ctas();
+  plan->isolate_merge = merge_ctas > 0 && (isolate < 0 ? KernelShape::isolates_merge(merge_ctas) : isolate == 1);
+  if (plan->isolate_merge) {
+    int prev = 0;
+    cudaGetDevice(&prev);
+    cudaSetDevice(device);
+    const cudaError_t err = isolate_combine(p.head_dim, pr->dtype, plan->merge_threads);
+    cudaSetDevice(prev);
+    if (err != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: merge kernel carveout: ") + cudaGetErrorString(err));
+  }
   plan->off_split = off, off += align256(sizeof(SplitUnit) * std::max<size_t>(1, plan->split_units.size()));
   const size_t g = s.unit_rows;
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
@@ -377,7 +389,7 @@ static lean_status decode(lean_plan plan, const void* q, const lean_kv* kv, void
   cudaError_t e = plan->variants[int(v)]->launch(d, plan->programmatic, stream);
   if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: launch failed: ") + cudaGetErrorString(e));
   if (merge_kernel) {
-    e = launch_combine(d, p.head_dim, plan->kernel->dtype, plan->merge_threads, stream);
+    e = launch_combine(d, p.head_dim, plan->kernel->dtype, plan->merge_threads, plan->isolate_merge, stream);
     if (e != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_decode: merge kernel launch failed: ") + cudaGetErrorString(e));
   }
   return LEAN_OK;

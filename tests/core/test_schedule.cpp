@@ -575,6 +575,31 @@ TEST_CASE("the merge kernel takes 512 threads only where 256 would leave a threa
   REQUIRE(threads(make_uniform(1, 32, 1, 128, 131072), Policy::no_split, 0) == 256);
 }
 
+TEST_CASE("only merge kernels of few CTAs are kept off the decode kernel's SMs", "[cpu][schedule]") {
+  auto merge_ctas = [](const Problem& p, Policy policy, int n, int row_split = 1, int fanin = kAutoMerge) {
+    const Plan plan = make_plan(p, policy, n, fanin, row_split);
+    const Schedule s = plan.view();
+    REQUIRE(s.merge_ctas() == (s.separate_merge ? int64_t(s.split_units().size()) * s.unit_rows : 0));
+    return s.merge_ctas();
+  };
+  // the rows step 71 measured faster isolated: one CTA a split unit and query row, 32 of them
+  for (const auto& [p, rows] : {std::pair{make_uniform(1, 32, 32, 128, 1024), 1}, std::pair{make_uniform(1, 32, 32, 128, 16384), 1},
+                                std::pair{make_uniform(1, 32, 8, 128, 65536), 1}, std::pair{make_uniform(1, 32, 1, 128, 16384), 2}}) {
+    INFO(describe(p));
+    REQUIRE(merge_ctas(p, Policy::stream_k, 128, rows) == 32);
+    REQUIRE(KernelShape::isolates_merge(merge_ctas(p, Policy::stream_k, 128, rows)));
+  }
+  // even at 64-128 CTAs, slower at 256 (pages of 64) and 512 (our fixed split's b16 GQA 4k)
+  REQUIRE(merge_ctas(make_uniform(2, 32, 32, 128, 16384), Policy::stream_k, 128) == 64);
+  REQUIRE(merge_ctas(make_uniform(8, 32, 8, 128, 16384), Policy::stream_k, 128) == 256);
+  REQUIRE(merge_ctas(make_uniform(16, 32, 8, 128, 4096), Policy::fixed_split, 2) == 512);
+  for (const int64_t n : {33, 64, 256, 512}) REQUIRE_FALSE(KernelShape::isolates_merge(n));
+  // no merge kernel: whole units, or the in-kernel merge
+  REQUIRE(merge_ctas(make_uniform(8, 32, 32, 128, 1024), Policy::stream_k, 256) == 0);
+  REQUIRE(merge_ctas(make_uniform(1, 32, 32, 128, 16384), Policy::stream_k, 128, 1, kInKernelMerge) == 0);
+  REQUIRE_FALSE(KernelShape::isolates_merge(0));
+}
+
 TEST_CASE("row blocks of one K/V range run as neighbouring thread blocks", "[cpu][schedule]") {
   // the planner's MQA 16k, and small batches the launcher splits where whole groups leave SMs idle
   // (b2 MQA 4k on 128 CTAs, b3 2k on 96; until step 63 the blocks paired CTAs of other sequences)

@@ -516,6 +516,8 @@ int32_t Schedule::max_contributors() const {
 
 int Schedule::merge_threads(int head_dim) const { return KernelShape::merge_threads(head_dim, max_contributors()); }
 
+int64_t Schedule::merge_ctas() const { return separate_merge ? int64_t(split_units().size()) * unit_rows : 0; }
+
 std::string Schedule::print() const {
   std::ostringstream o;
   int32_t busy = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace lean {
 
@@ -26,6 +27,14 @@ struct KernelShape {
   static constexpr int merge_threads(int head_dim, int contributors) {
     return contributors > kMergeBatch * (kMergeThreads / (head_dim / 4)) ? kMaxMergeThreads : kMergeThreads;
   }
+  /// Merge kernels of at most this many CTAs launch with the most L1 and least shared memory an SM
+  /// offers, a configuration no SM running decode CTAs has, so none of them lands beside one
+  /// (cuda/src/combine.cu). Measured on the H200, same run, against the default configuration
+  /// (bench/NOTES.md step 71): 32 CTAs gained 0.15-0.4 us (b1 MHA 1k 9.7 -> 9.55, 16k 65.35 ->
+  /// 65.0, GQA 32/8 64k 66.85 -> 66.55, MQA 32/1 16k 10.4 -> 10.1), 64-128 were even, and 256-512
+  /// lost (pages of 64, 256 CTAs: 129.35 -> 131.3; our fixed split's b16 GQA 4k, 512: 67.8 -> 73.3).
+  static constexpr int kIsolatedMergeCtas = 32;
+  static constexpr bool isolates_merge(int64_t merge_ctas) { return merge_ctas > 0 && merge_ctas <= kIsolatedMergeCtas; }
   /// Partials of a row the merge kernel loads in one round (d128: 128); more wait on a second
   /// round trip (H200 MQA 32/1 100000 tokens: 24.6 us on 132 CTAs against 23.6 on 124, step 65).
   static constexpr int merge_round(int head_dim) { return kMergeBatch * (kMaxMergeThreads / (head_dim / 4)); }

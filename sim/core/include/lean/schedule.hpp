@@ -257,6 +257,8 @@ struct Schedule {
   /// The separate merge kernel's threads a CTA for head dim `head_dim`: KernelShape::merge_threads
   /// of the most contributors any unit has.
   int merge_threads(int head_dim) const;
+  /// The separate merge kernel's CTAs: one per split unit and query row (0 without that kernel).
+  int64_t merge_ctas() const;
 
  private:
   LEAN_HD static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
