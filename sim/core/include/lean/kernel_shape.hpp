@@ -29,10 +29,11 @@ struct KernelShape {
   }
   /// Merge kernels of at most this many CTAs launch with the most L1 and least shared memory an SM
   /// offers, a configuration no SM running decode CTAs has, so none of them lands beside one
-  /// (cuda/src/combine.cu). Measured on the H200, same run, against the default configuration
-  /// (bench/NOTES.md step 71): 32 CTAs gained 0.15-0.4 us (b1 MHA 1k 9.7 -> 9.55, 16k 65.35 ->
-  /// 65.0, GQA 32/8 64k 66.85 -> 66.55, MQA 32/1 16k 10.4 -> 10.1), 64-128 were even, and 256-512
-  /// lost (pages of 64, 256 CTAs: 129.35 -> 131.3; our fixed split's b16 GQA 4k, 512: 67.8 -> 73.3).
+  /// (cuda/src/combine.cu). Same-run A/Bs against the default configuration (bench/NOTES.md step
+  /// 71): 32 CTAs gained 0.15-0.4 us on the H200 (b1 MHA 1k 9.7 -> 9.55, 16k 65.35 -> 65.0, GQA
+  /// 32/8 64k 66.85 -> 66.55, MQA 32/1 16k 10.4 -> 10.1) and 0.15-2 us on the H100 (2k 16.15 ->
+  /// 15.9, 512k 2744 -> 2741.7); 64-128 were even, and 256-512 lost on the H200 (pages of 64, 256
+  /// CTAs: 129.35 -> 131.3; our fixed split's b16 GQA 4k, 512: 67.8 -> 73.3).
   static constexpr int kIsolatedMergeCtas = 32;
   static constexpr bool isolates_merge(int64_t merge_ctas) { return merge_ctas > 0 && merge_ctas <= kIsolatedMergeCtas; }
   /// Partials of a row the merge kernel loads in one round (d128: 128); more wait on a second
