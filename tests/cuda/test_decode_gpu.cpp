@@ -198,7 +198,7 @@ void check_repeat_and_record(const DeviceProblem& dp, const sim::Inputs& in, lea
 
 /// Plans made in its scope see one of lean_plan_create's environment overrides (LEAN_MERGE_FANIN,
 /// LEAN_SEPARATE_MERGE, LEAN_EARLY_MERGE_LAUNCH, LEAN_TMA, LEAN_ROW_SPLIT, LEAN_UNIT_PAD,
-/// LEAN_UNIFORM_KERNEL) set to `value`.
+/// LEAN_UNIFORM_KERNEL, LEAN_ISOLATE_MERGE) set to `value`.
 struct ScopedEnv {
   const char* name;
   ScopedEnv(const char* n, const std::string& value) : name(n) { setenv(n, value.c_str(), 1); }
@@ -254,6 +254,8 @@ TEST_CASE("the separate merge kernel matches the replay, repeats bitwise and is 
     if (trial % 2 == 1) forced.emplace("LEAN_SEPARATE_MERGE", "1");  // the override path; small partials share a row among up to 4 thread groups
     std::optional<ScopedEnv> late;
     if (trial % 3 == 1) late.emplace("LEAN_EARLY_MERGE_LAUNCH", "0");  // the merge kernel launched as the decode kernel's CTAs exit
+    std::optional<ScopedEnv> isolated;  // either merge function whatever its CTA count (KernelShape::isolates_merge)
+    if (trial % 4 == 2) isolated.emplace("LEAN_ISOLATE_MERGE", trial % 8 == 2 ? "1" : "0");
     const lean_policy pol = trial % 5 == 3 ? LEAN_FIXED_SPLIT : LEAN_STREAM_K;
     const int grid = pol == LEAN_STREAM_K ? (trial % 4 == 0 ? 0 : 1 + int(rng() % 300)) : 2 + int(rng() % 12);
     INFO("trial " << trial);
@@ -621,7 +623,7 @@ TEST_CASE("bad inputs return a status and a message naming the problem", "[gpu][
     CHECK(got == want);
     CHECK(std::string(lean_last_error()).find(needle) != std::string::npos);
   };
-  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH", "LEAN_PDL", "LEAN_UNIFORM_KERNEL"}) {  // benchmark overrides
+  for (const char* name : {"LEAN_TMA", "LEAN_SEPARATE_MERGE", "LEAN_EARLY_MERGE_LAUNCH", "LEAN_PDL", "LEAN_UNIFORM_KERNEL", "LEAN_ISOLATE_MERGE"}) {  // benchmark overrides
     const ScopedEnv malformed(name, "yes");
     expect(lean_plan_create(&lp, LEAN_STREAM_K, 0, 0, &plan), LEAN_ERR_INVALID, (std::string(name) + " must be 0 or 1").c_str());
   }
