@@ -109,6 +109,18 @@ const KernelEntry* find_kernel(int head_dim, lean_dtype dtype, int group, Varian
   return nullptr;
 }
 
+/// f() with `device` current, the caller's device restored after: function attributes and
+/// occupancy queries apply to the current device.
+template <typename F>
+cudaError_t on_device(int device, F f) {
+  int prev = 0;
+  cudaGetDevice(&prev);
+  cudaSetDevice(device);
+  const cudaError_t err = f();
+  cudaSetDevice(prev);
+  return err;
+}
+
 }  // namespace lean::cuda
 
 using namespace lean;
@@ -181,15 +193,13 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   Occupancy occupancy;
   for (const int m_tiles : {1, 2, 4}) {
     if (!pick_kernels(16 * m_tiles)) continue;
-    int prev = 0, per_sm = 0;
-    cudaGetDevice(&prev);
-    cudaSetDevice(device);
-    cudaError_t err = cudaSuccess;
-    for (const KernelEntry* k : plan->variants)
-      if (k && err == cudaSuccess) err = cudaFuncSetAttribute(k->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(k->smem_bytes));
-    if (err == cudaSuccess)
-      err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes);
-    cudaSetDevice(prev);
+    int per_sm = 0;
+    const cudaError_t err = on_device(device, [&] {
+      cudaError_t r = cudaSuccess;
+      for (const KernelEntry* k : plan->variants)
+        if (k && r == cudaSuccess) r = cudaFuncSetAttribute(k->func, cudaFuncAttributeMaxDynamicSharedMemorySize, int(k->smem_bytes));
+      return r == cudaSuccess ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, plan->kernel->func, 128, plan->kernel->smem_bytes) : r;
+    });
     if (err != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: kernel attributes: ") + cudaGetErrorString(err));
     occupancy.by_m_tiles[m_tiles] = per_sm;
   }
@@ -265,14 +275,9 @@ lean_status lean_plan_create(const lean_problem* pr, lean_policy policy, int gri
   // LEAN_ISOLATE_MERGE (A/B switch): 0 never, 1 every merge kernel; else KernelShape::isolates_merge
   const int64_t merge_ctas = s.merge_ctas();
   plan->isolate_merge = merge_ctas > 0 && (isolate < 0 ? KernelShape::isolates_merge(merge_ctas) : isolate == 1);
-  if (plan->isolate_merge) {
-    int prev = 0;
-    cudaGetDevice(&prev);
-    cudaSetDevice(device);
-    const cudaError_t err = isolate_combine(p.head_dim, pr->dtype, plan->merge_threads);
-    cudaSetDevice(prev);
-    if (err != cudaSuccess) return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: merge kernel carveout: ") + cudaGetErrorString(err));
-  }
+  if (plan->isolate_merge)
+    if (const cudaError_t err = on_device(device, [&] { return isolate_combine(p.head_dim, pr->dtype, plan->merge_threads); }); err != cudaSuccess)
+      return fail(LEAN_ERR_CUDA, std::string("lean_plan_create: merge kernel carveout: ") + cudaGetErrorString(err));
   plan->off_split = off, off += align256(sizeof(SplitUnit) * std::max<size_t>(1, plan->split_units.size()));
   const size_t g = s.unit_rows;
   plan->off_part_lse = off, off += align256(sizeof(float) * s.num_partial_slots() * g);
